@@ -1,0 +1,479 @@
+"""Retail: an online shop's customers, products and orders.
+
+Orders move pending -> shipped -> delivered (or pending -> cancelled, delivered -> returned).
+Only pending orders can be cancelled or re-addressed, only delivered ones returned, and an order
+cannot take more units than are in stock.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Literal
+
+from palaestra.core.tools import tool
+from palaestra.core.types import ToolCall
+from palaestra.envs.tool_use.names import person_names, street_address
+from palaestra.envs.tool_use.world import Domain, TaskDraft, World
+from palaestra.errors import ToolError
+
+__all__ = ["RETAIL", "RetailWorld"]
+
+CancelReason = Literal["no longer needed", "ordered by mistake", "found a better price"]
+CANCEL_REASONS: tuple[str, ...] = ("no longer needed", "ordered by mistake", "found a better price")
+MAX_QUANTITY = 10
+
+_CATALOGUE = {
+    "kitchen": ["ceramic mug", "chef knife", "cast iron pan", "tea kettle", "salad bowl", "pepper mill"],
+    "office": ["desk lamp", "notebook set", "fountain pen", "monitor stand", "paper tray", "stapler"],
+    "outdoor": ["camping stove", "hiking backpack", "water bottle", "rain jacket", "head torch", "tent"],
+    "electronics": ["usb-c charger", "wireless mouse", "bluetooth speaker", "hdmi cable", "webcam", "power bank"],
+}
+_COLOURS = ["red", "blue", "green", "black", "white", "grey", "yellow"]
+
+
+def _money(value: float) -> float:
+    return round(value + 1e-9, 2)
+
+
+class RetailWorld(World):
+    """Customers, products and orders of an online shop."""
+
+    domain = "retail"
+    policy = (
+        "Only pending orders can be cancelled or have their shipping address changed; only "
+        "delivered orders can be returned. A cancellation needs one of the reasons "
+        f"{', '.join(repr(r) for r in CANCEL_REASONS)}. An order line takes 1 to {MAX_QUANTITY} "
+        "units and never more than are in stock."
+    )
+
+    @classmethod
+    def generate(cls, rng: random.Random) -> RetailWorld:
+        """A shop with 6-10 customers, 12-18 products and 10-18 orders."""
+        customers = {}
+        for index, name in enumerate(person_names(rng, rng.randint(6, 10))):
+            cid = f"C-{1001 + index}"
+            email = name.lower().replace(" ", ".") + "@example.com"
+            customers[cid] = {"id": cid, "name": name, "email": email, "address": street_address(rng)}
+        products = {}
+        picks = rng.sample([(c, item) for c, items in _CATALOGUE.items() for item in items], rng.randint(12, 18))
+        for index, (category, item) in enumerate(picks):
+            pid = f"P-{201 + index}"
+            products[pid] = {
+                "id": pid,
+                "name": f"{rng.choice(_COLOURS)} {item}",
+                "category": category,
+                "price": _money(rng.randint(300, 12000) / 100),
+                "stock": rng.choice([0, 1, 2, 3, 5, 8, 12, 20, 35]),
+            }
+        orders = {}
+        statuses = ["pending", "pending", "shipped", "delivered", "delivered", "cancelled"]
+        for index in range(rng.randint(10, 18)):
+            oid = f"O-{5001 + index}"
+            lines = []
+            for pid in rng.sample(sorted(products), rng.randint(1, 3)):
+                lines.append({"product_id": pid, "quantity": rng.randint(1, 3), "unit_price": products[pid]["price"]})
+            customer = customers[rng.choice(sorted(customers))]
+            orders[oid] = {
+                "id": oid,
+                "customer_id": customer["id"],
+                "items": lines,
+                "status": rng.choice(statuses),
+                "address": customer["address"],
+                "total": _money(sum(line["unit_price"] * line["quantity"] for line in lines)),
+            }
+        state = {"customers": customers, "products": products, "orders": orders, "next_order": 5001 + len(orders)}
+        return cls(state)
+
+    # ------------------------------------------------------------------------------ look-ups
+    def _customer(self, customer_id: str) -> dict[str, Any]:
+        if customer_id not in self.state["customers"]:
+            raise ToolError(f"No customer with id {customer_id!r}. Use find_customer to look up ids.")
+        return self.state["customers"][customer_id]
+
+    def _product(self, product_id: str) -> dict[str, Any]:
+        if product_id not in self.state["products"]:
+            raise ToolError(f"No product with id {product_id!r}. Use search_products to look up ids.")
+        return self.state["products"][product_id]
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        if order_id not in self.state["orders"]:
+            raise ToolError(f"No order with id {order_id!r}. Use list_orders to see a customer's orders.")
+        return self.state["orders"][order_id]
+
+    # ---------------------------------------------------------------------------------- tools
+    @tool
+    def find_customer(self, name: str) -> list[dict[str, Any]]:
+        """Find customers whose name contains the given text (case-insensitive).
+
+        Args:
+            name: Full or partial customer name.
+        """
+        needle = name.strip().lower()
+        if not needle:
+            raise ToolError("name must not be empty.")
+        return [
+            {"id": c["id"], "name": c["name"], "email": c["email"]}
+            for c in self.state["customers"].values()
+            if needle in c["name"].lower()
+        ]
+
+    @tool
+    def get_customer(self, customer_id: str) -> dict[str, Any]:
+        """Get a customer's details: name, email and address.
+
+        Args:
+            customer_id: Customer id, like "C-1001".
+        """
+        return dict(self._customer(customer_id))
+
+    @tool
+    def list_orders(self, customer_id: str) -> list[dict[str, Any]]:
+        """List a customer's orders (id, status, total), oldest first.
+
+        Args:
+            customer_id: Customer id, like "C-1001".
+        """
+        self._customer(customer_id)
+        return [
+            {"id": o["id"], "status": o["status"], "total": o["total"]}
+            for o in self.state["orders"].values()
+            if o["customer_id"] == customer_id
+        ]
+
+    @tool
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        """Get an order's details: items, status, shipping address and total.
+
+        Args:
+            order_id: Order id, like "O-5001".
+        """
+        order = self._order(order_id)
+        return {**order, "items": [dict(line) for line in order["items"]]}
+
+    @tool
+    def search_products(self, query: str) -> list[dict[str, Any]]:
+        """Search products whose name or category contains the query (case-insensitive).
+
+        Args:
+            query: Words to look for, like "mug" or "kitchen".
+        """
+        needle = query.strip().lower()
+        if not needle:
+            raise ToolError("query must not be empty.")
+        return [
+            dict(p)
+            for p in self.state["products"].values()
+            if needle in p["name"].lower() or needle == p["category"]
+        ]
+
+    @tool
+    def get_product(self, product_id: str) -> dict[str, Any]:
+        """Get a product's details: name, category, price and units in stock.
+
+        Args:
+            product_id: Product id, like "P-201".
+        """
+        return dict(self._product(product_id))
+
+    @tool
+    def place_order(self, customer_id: str, product_id: str, quantity: int) -> dict[str, Any]:
+        """Place a new order of one product for a customer, shipped to their address.
+
+        Args:
+            customer_id: Customer id, like "C-1001".
+            product_id: Product id, like "P-201".
+            quantity: Number of units, 1 to 10.
+        """
+        customer = self._customer(customer_id)
+        product = self._product(product_id)
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise ToolError(f"quantity must be between 1 and {MAX_QUANTITY}, got {quantity}.")
+        if product["stock"] < quantity:
+            raise ToolError(
+                f"Only {product['stock']} unit(s) of {product['name']} ({product_id}) in stock; "
+                f"cannot order {quantity}."
+            )
+        oid = f"O-{self.state['next_order']}"
+        self.state["next_order"] += 1
+        product["stock"] -= quantity
+        line = {"product_id": product_id, "quantity": quantity, "unit_price": product["price"]}
+        self.state["orders"][oid] = {
+            "id": oid,
+            "customer_id": customer_id,
+            "items": [line],
+            "status": "pending",
+            "address": customer["address"],
+            "total": _money(product["price"] * quantity),
+        }
+        return {"order_id": oid, "status": "pending", "total": self.state["orders"][oid]["total"]}
+
+    @tool
+    def cancel_order(self, order_id: str, reason: CancelReason) -> dict[str, Any]:
+        """Cancel a pending order; its items go back into stock.
+
+        Args:
+            order_id: Order id, like "O-5001".
+            reason: Why the customer cancels.
+        """
+        order = self._order(order_id)
+        if order["status"] != "pending":
+            raise ToolError(f"Order {order_id} is {order['status']}; only pending orders can be cancelled.")
+        for line in order["items"]:
+            if line["product_id"] in self.state["products"]:
+                self.state["products"][line["product_id"]]["stock"] += line["quantity"]
+        order["status"] = "cancelled"
+        order["cancel_reason"] = reason
+        return {"order_id": order_id, "status": "cancelled"}
+
+    @tool
+    def update_order_address(self, order_id: str, address: str) -> dict[str, Any]:
+        """Change the shipping address of a pending order.
+
+        Args:
+            order_id: Order id, like "O-5001".
+            address: The new street address.
+        """
+        order = self._order(order_id)
+        if not address.strip():
+            raise ToolError("address must not be empty.")
+        if order["status"] != "pending":
+            raise ToolError(
+                f"Order {order_id} is {order['status']}; only a pending order's address can change."
+            )
+        order["address"] = address.strip()
+        return {"order_id": order_id, "address": order["address"]}
+
+    @tool
+    def return_order(self, order_id: str) -> dict[str, Any]:
+        """Return a delivered order.
+
+        Args:
+            order_id: Order id, like "O-5001".
+        """
+        order = self._order(order_id)
+        if order["status"] != "delivered":
+            raise ToolError(f"Order {order_id} is {order['status']}; only delivered orders can be returned.")
+        order["status"] = "returned"
+        return {"order_id": order_id, "status": "returned"}
+
+    @tool
+    def update_customer_email(self, customer_id: str, email: str) -> dict[str, Any]:
+        """Change a customer's email address.
+
+        Args:
+            customer_id: Customer id, like "C-1001".
+            email: The new email address.
+        """
+        customer = self._customer(customer_id)
+        local, _, host = email.strip().partition("@")
+        if not local or "." not in host or " " in email.strip():
+            raise ToolError(f"{email!r} is not a valid email address.")
+        customer["email"] = email.strip()
+        return {"customer_id": customer_id, "email": customer["email"]}
+
+
+# ----------------------------------------------------------------------------------- tasks
+def _call(tool_name: str, /, **arguments: Any) -> ToolCall:
+    return ToolCall(name=tool_name, arguments=arguments)
+
+
+def _orders(world: World, status: str, customer_id: str | None = None) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in world.state["orders"].values()
+        if o["status"] == status and (customer_id is None or o["customer_id"] == customer_id)
+    ]
+
+
+def _customers_with(world: World, status: str, count: int | None = None) -> list[dict[str, Any]]:
+    found = []
+    for customer in world.state["customers"].values():
+        n = len(_orders(world, status, customer["id"]))
+        if (count is None and n > 0) or n == count:
+            found.append(customer)
+    return found
+
+
+def _cancel_by_id(world: World, rng: random.Random) -> TaskDraft | None:
+    pending = _orders(world, "pending")
+    if not pending:
+        return None
+    order, reason = rng.choice(pending), rng.choice(CANCEL_REASONS)
+    phrasing = rng.choice([
+        "Please cancel order {oid}, the reason is: {reason}.",
+        "Cancel my order {oid} ({reason}).",
+        "I want to cancel order {oid}; reason: {reason}.",
+    ])
+    return TaskDraft(phrasing.format(oid=order["id"], reason=reason), [_call("cancel_order", order_id=order["id"], reason=reason)])
+
+
+def _readdress_by_id(world: World, rng: random.Random) -> TaskDraft | None:
+    pending = _orders(world, "pending")
+    if not pending:
+        return None
+    order, address = rng.choice(pending), street_address(rng)
+    if address == order["address"]:
+        return None
+    prompt = rng.choice(["Ship order {oid} to {address} instead.", "Please change the delivery address of order {oid} to {address}."])
+    return TaskDraft(prompt.format(oid=order["id"], address=address), [_call("update_order_address", order_id=order["id"], address=address)])
+
+
+def _return_by_id(world: World, rng: random.Random) -> TaskDraft | None:
+    delivered = _orders(world, "delivered")
+    if not delivered:
+        return None
+    order = rng.choice(delivered)
+    prompt = rng.choice(["I'd like to return order {oid}.", "Please process a return for order {oid}."])
+    return TaskDraft(prompt.format(oid=order["id"]), [_call("return_order", order_id=order["id"])])
+
+
+def _stock_question(world: World, rng: random.Random) -> TaskDraft | None:
+    product = rng.choice(list(world.state["products"].values()))
+    prompt = rng.choice([
+        "How many units of product {pid} are in stock? Reply with the number.",
+        "What is the current stock of {pid}? Answer with the number of units.",
+    ])
+    return TaskDraft(prompt.format(pid=product["id"]), [_call("get_product", product_id=product["id"])], answer=str(product["stock"]))
+
+
+def _status_question(world: World, rng: random.Random) -> TaskDraft | None:
+    order = rng.choice(list(world.state["orders"].values()))
+    prompt = "What is the status of order {oid}? Answer with one word: pending, shipped, delivered, cancelled or returned."
+    return TaskDraft(prompt.format(oid=order["id"]), [_call("get_order", order_id=order["id"])], answer=order["status"])
+
+
+def _cancel_my_pending(world: World, rng: random.Random) -> TaskDraft | None:
+    candidates = _customers_with(world, "pending", count=1)
+    if not candidates:
+        return None
+    customer, reason = rng.choice(candidates), rng.choice(CANCEL_REASONS)
+    order = _orders(world, "pending", customer["id"])[0]
+    prompt = f"Hi, this is {customer['name']}. Please cancel my pending order; the reason is: {reason}."
+    gold = [
+        _call("find_customer", name=customer["name"]),
+        _call("list_orders", customer_id=customer["id"]),
+        _call("cancel_order", order_id=order["id"], reason=reason),
+    ]
+    return TaskDraft(prompt, gold)
+
+
+def _buy_product(world: World, rng: random.Random) -> TaskDraft | None:
+    in_stock = [p for p in world.state["products"].values() if p["stock"] >= 2]
+    if not in_stock:
+        return None
+    customer = rng.choice(list(world.state["customers"].values()))
+    product = rng.choice(in_stock)
+    quantity = rng.randint(1, min(3, product["stock"]))
+    prompt = f"I'm {customer['name']}. Please order {quantity} {product['name']} for me."
+    gold = [
+        _call("find_customer", name=customer["name"]),
+        _call("search_products", query=product["name"]),
+        _call("place_order", customer_id=customer["id"], product_id=product["id"], quantity=quantity),
+    ]
+    return TaskDraft(prompt, gold)
+
+
+def _latest_total(world: World, rng: random.Random) -> TaskDraft | None:
+    customer = rng.choice(list(world.state["customers"].values()))
+    orders = [o for o in world.state["orders"].values() if o["customer_id"] == customer["id"]]
+    if not orders:
+        return None
+    latest = orders[-1]
+    prompt = f"What is the total of {customer['name']}'s most recent order? Answer with the amount."
+    gold = [_call("find_customer", name=customer["name"]), _call("list_orders", customer_id=customer["id"])]
+    return TaskDraft(prompt, gold, answer=f"{latest['total']:.2f}")
+
+
+def _change_email(world: World, rng: random.Random) -> TaskDraft | None:
+    customer = rng.choice(list(world.state["customers"].values()))
+    first, last = customer["name"].lower().split()
+    email = f"{first[0]}{last}{rng.randint(1, 99)}@{rng.choice(['mail.com', 'post.net', 'inbox.org'])}"
+    prompt = f"This is {customer['name']}; please update my email address to {email}."
+    gold = [_call("find_customer", name=customer["name"]), _call("update_customer_email", customer_id=customer["id"], email=email)]
+    return TaskDraft(prompt, gold)
+
+
+def _cancel_all_then_buy(world: World, rng: random.Random) -> TaskDraft | None:
+    candidates = _customers_with(world, "pending")
+    in_stock = [p for p in world.state["products"].values() if p["stock"] >= 1]
+    if not candidates or not in_stock:
+        return None
+    customer, reason, product = rng.choice(candidates), rng.choice(CANCEL_REASONS), rng.choice(in_stock)
+    pending = _orders(world, "pending", customer["id"])
+    # Cancelling restores stock, so the purchase must still fit after cancellations.
+    quantity = 1
+    prompt = (
+        f"I'm {customer['name']}. Cancel all of my pending orders (reason: {reason}), "
+        f"then order one {product['name']} for me."
+    )
+    gold = [_call("find_customer", name=customer["name"]), _call("list_orders", customer_id=customer["id"])]
+    gold += [_call("cancel_order", order_id=o["id"], reason=reason) for o in pending]
+    gold += [
+        _call("search_products", query=product["name"]),
+        _call("place_order", customer_id=customer["id"], product_id=product["id"], quantity=quantity),
+    ]
+    return TaskDraft(prompt, gold)
+
+
+def _return_and_readdress(world: World, rng: random.Random) -> TaskDraft | None:
+    candidates = [
+        c for c in _customers_with(world, "delivered", count=1) if len(_orders(world, "pending", c["id"])) == 1
+    ]
+    if not candidates:
+        return None
+    customer, address = rng.choice(candidates), street_address(rng)
+    delivered = _orders(world, "delivered", customer["id"])[0]
+    pending = _orders(world, "pending", customer["id"])[0]
+    if address == pending["address"]:
+        return None
+    prompt = (
+        f"Hello, {customer['name']} here. Please return my delivered order, and send my pending "
+        f"order to {address} instead."
+    )
+    gold = [
+        _call("find_customer", name=customer["name"]),
+        _call("list_orders", customer_id=customer["id"]),
+        _call("return_order", order_id=delivered["id"]),
+        _call("update_order_address", order_id=pending["id"], address=address),
+    ]
+    return TaskDraft(prompt, gold)
+
+
+def _cheapest_in_category(world: World, rng: random.Random) -> TaskDraft | None:
+    category = rng.choice(sorted(_CATALOGUE))
+    products = [p for p in world.state["products"].values() if p["category"] == category]
+    candidates = _customers_with(world, "pending", count=1)
+    if not products or not candidates:
+        return None
+    cheapest = min(products, key=lambda p: (p["price"], p["id"]))
+    if cheapest["stock"] < 1 or sum(p["price"] == cheapest["price"] for p in products) > 1:
+        return None
+    customer, address = rng.choice(candidates), street_address(rng)
+    pending = _orders(world, "pending", customer["id"])[0]
+    if address == pending["address"]:
+        return None
+    prompt = (
+        f"I'm {customer['name']}. Order one unit of the cheapest product in the {category} "
+        f"category for me, and change the address of my pending order {pending['id']} to {address}. "
+        "Tell me the price of what you ordered."
+    )
+    gold = [
+        _call("find_customer", name=customer["name"]),
+        _call("search_products", query=category),
+        _call("place_order", customer_id=customer["id"], product_id=cheapest["id"], quantity=1),
+        _call("update_order_address", order_id=pending["id"], address=address),
+    ]
+    return TaskDraft(prompt, gold, answer=f"{cheapest['price']:.2f}")
+
+
+RETAIL = Domain(
+    name="retail",
+    world=RetailWorld,
+    templates={
+        1: [_cancel_by_id, _readdress_by_id, _return_by_id, _stock_question, _status_question],
+        2: [_cancel_my_pending, _buy_product, _latest_total, _change_email],
+        3: [_cancel_all_then_buy, _return_and_readdress, _cheapest_in_category],
+    },
+    description="an online shop: customers, products, orders, cancellations and returns",
+    example=_call("get_order", order_id="O-5001"),
+)

@@ -1,0 +1,147 @@
+"""ToolUse's task supply: procedurally generated, unlimited, reproducible, split by statement.
+
+Task ``retail-2-417`` is the task that ``random.Random("retail/2/417")`` writes: a fresh world,
+then one of the domain's level-2 templates. Its split is a hash of its statement
+(`palaestra.tasks.split_of`), so train and test never share a statement. An index whose world
+does not fit the template, or whose statement falls in the other split, is skipped.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+# from palaestra.envs.tool_use.calendar import CALENDAR
+from palaestra.envs.tool_use.retail import RETAIL
+# from palaestra.envs.tool_use.travel import TRAVEL
+from palaestra.envs.tool_use.world import Domain
+from palaestra.errors import ConfigError, TaskError
+from palaestra.tasks import Split, Task, split_of
+
+__all__ = ["DIFFICULTIES", "DOMAINS", "ToolUseTask", "ToolUseTasks", "make_task"]
+
+DOMAINS: dict[str, Domain] = {d.name: d for d in (RETAIL,)}
+DIFFICULTIES = (1, 2, 3)
+_TASK_ID = re.compile(r"^([a-z]+)-([1-9])-(\d{1,10})$")
+_MAX_SKIPS = 10_000
+
+
+@dataclass(frozen=True)
+class ToolUseTask:
+    """A task with the world it starts from (never mutated: envs play on copies)."""
+
+    task: Task
+    initial_state: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        """The task id."""
+        return self.task.id
+
+    @property
+    def domain(self) -> Domain:
+        """The task's domain."""
+        return DOMAINS[self.task.domain]
+
+
+@lru_cache(maxsize=4096)
+def make_task(domain: str, difficulty: int, index: int) -> ToolUseTask | None:
+    """The task at ``index`` for a domain and level, or None when that index yields no task."""
+    spec = DOMAINS[domain]
+    rng = random.Random(f"{domain}/{difficulty}/{index}")
+    world = spec.world.generate(rng)
+    initial_state = world.snapshot()
+    draft = rng.choice(spec.templates[difficulty])(world, rng)
+    if draft is None:
+        return None
+    check = spec.world(world.snapshot())
+    for call in draft.gold_actions:
+        check.run(call)  # a gold action that fails is a bug in the template: fail loudly
+    task = Task(
+        id=f"{domain}-{difficulty}-{index}",
+        prompt=draft.prompt,
+        split=split_of(f"{domain}\n{draft.prompt}"),
+        domain=domain,
+        difficulty=difficulty,
+        seed=index,
+        gold_actions=tuple(draft.gold_actions),
+        answer=draft.answer,
+        metadata=draft.metadata,
+    )
+    return ToolUseTask(task, initial_state)
+
+
+def _as_tuple(value: Any, name: str, allowed: Sequence[Any]) -> tuple[Any, ...]:
+    if value is None:
+        return tuple(allowed)
+    values = tuple(value) if isinstance(value, (list, tuple, set, frozenset)) else (value,)
+    bad = [v for v in values if v not in allowed]
+    if not values or bad:
+        raise ConfigError(
+            f"{name} must be one of {list(allowed)} (or a list of them), got {value!r}"
+        )
+    return values
+
+
+class ToolUseTasks:
+    """The tasks of one split, optionally restricted to some domains and levels."""
+
+    def __init__(
+        self,
+        split: Split = "train",
+        domain: str | Sequence[str] | None = None,
+        difficulty: int | Sequence[int] | None = None,
+    ) -> None:
+        if split not in ("train", "test"):
+            raise ConfigError(f"split must be 'train' or 'test', got {split!r}")
+        self.split: Split = split
+        self.domains: tuple[str, ...] = _as_tuple(domain, "domain", list(DOMAINS))
+        self.difficulties: tuple[int, ...] = _as_tuple(difficulty, "difficulty", DIFFICULTIES)
+
+    def get(self, task_id: str) -> ToolUseTask:
+        """The task with this id; it must exist and belong to this split."""
+        match = _TASK_ID.match(task_id) if isinstance(task_id, str) else None
+        if match is None or match.group(1) not in DOMAINS or int(match.group(2)) not in DIFFICULTIES:
+            raise TaskError(
+                f"{task_id!r} is not a ToolUse task id; ids look like 'retail-2-417' "
+                f"(domain: {', '.join(DOMAINS)}; level: 1-3; then an index)"
+            )
+        found = make_task(match.group(1), int(match.group(2)), int(match.group(3)))
+        if found is None:
+            raise TaskError(f"index {match.group(3)} yields no task for {task_id!r}; try another index")
+        if found.task.split != self.split:
+            raise TaskError(
+                f"task {task_id!r} belongs to the {found.task.split} split, "
+                f"not {self.split}; make the env with split={found.task.split!r}"
+            )
+        return found
+
+    def sample(self, rng: np.random.Generator) -> ToolUseTask:
+        """A task drawn with ``rng``: a domain, a level, then the first usable index from a random start."""
+        domain = self.domains[int(rng.integers(len(self.domains)))]
+        difficulty = self.difficulties[int(rng.integers(len(self.difficulties)))]
+        start = int(rng.integers(0, 2**31))
+        return next(self._scan(domain, difficulty, start))
+
+    def iterate(self, domain: str, difficulty: int, start: int = 0) -> Iterator[ToolUseTask]:
+        """This split's tasks for one domain and level, in index order from ``start``."""
+        return self._scan(domain, difficulty, start)
+
+    def _scan(self, domain: str, difficulty: int, start: int) -> Iterator[ToolUseTask]:
+        skipped = 0
+        index = start
+        while skipped < _MAX_SKIPS:
+            found = make_task(domain, difficulty, index)
+            index += 1
+            if found is not None and found.task.split == self.split:
+                skipped = 0
+                yield found
+            else:
+                skipped += 1
+        raise TaskError(f"no {self.split} task found for {domain} level {difficulty} near index {index}")
