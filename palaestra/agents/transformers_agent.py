@@ -1,0 +1,327 @@
+"""`TransformersAgent`: batched local generation with a transformers causal LM.
+
+Each conversation is rendered with the tokenizer's chat template and tokenized once; prompts are
+sorted by length (so a batch holds similar lengths and wastes little padding), left-padded into
+batches and generated together. Every reply keeps its prompt ids, its completion ids up to and
+including the end-of-turn token, and the log-probability of each generated token under the raw
+model distribution (temperature 1, no truncation), which is what policy-gradient losses need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts
+from palaestra.agents.models import load_model_and_tokenizer, prepare_tokenizer
+from palaestra.core.types import AgentTurn
+from palaestra.errors import AgentError, ConfigError
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = ["SamplingConfig", "TransformersAgent"]
+
+_PROBE = "palaestra-end-of-turn-probe"
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How `TransformersAgent` generates.
+
+    These settings are the whole sampling distribution: the model's own ``generation_config``
+    defaults (top-k, repetition penalty) are overridden.
+    """
+
+    # Length
+    max_new_tokens: int = 256
+    """Most tokens generated per reply, the end-of-turn token included."""
+
+    # Sampling
+    temperature: float = 0.7
+    """Softmax temperature; 0 means greedy decoding."""
+    top_p: float = 1.0
+    """Nucleus sampling: keep the smallest token set whose probability reaches ``top_p``."""
+    seed: int | None = None
+    """Seed of the agent's own random stream: the same seed and the same calls give the same
+    replies. The global torch random state is left untouched either way."""
+
+    # Batching
+    batch_size: int = 8
+    """Conversations generated together in one ``generate`` call."""
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ConfigError(
+                f"max_new_tokens must be at least 1, got {self.max_new_tokens}; "
+                "it bounds the length of each reply"
+            )
+        if self.temperature < 0:
+            raise ConfigError(f"temperature must be >= 0 (0 means greedy), got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}; use 1.0 to disable it")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {self.batch_size}")
+
+    @property
+    def greedy(self) -> bool:
+        """True when decoding is greedy (temperature 0)."""
+        return self.temperature == 0
+
+
+class TransformersAgent(BaseAgent):
+    """An agent that generates locally with a transformers causal LM.
+
+    Args:
+        model: a model name (``"smollm2"``, a checkpoint directory, a hub id) to load, or an
+            already loaded model (then pass its ``tokenizer`` too; its pad token and padding side
+            are set for batched generation).
+        tokenizer: the tokenizer of an already loaded model.
+        sampling: generation settings; default `SamplingConfig()`.
+        device: where to load the model (by name only); default CUDA when available, else CPU.
+        dtype: the dtype to load the model in (by name only); see `load_model_and_tokenizer`.
+        name: the agent's name in trajectories; default ``"transformers:<model>"``.
+        **overrides: `SamplingConfig` fields that replace those of ``sampling``, e.g.
+            ``TransformersAgent("smollm2", max_new_tokens=64, seed=0)``.
+    """
+
+    def __init__(
+        self,
+        model: str | PreTrainedModel = "smollm2",
+        tokenizer: PreTrainedTokenizerBase | None = None,
+        *,
+        sampling: SamplingConfig | None = None,
+        device: str | torch.device | None = None,
+        dtype: str | torch.dtype | None = None,
+        name: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.sampling = _sampling(sampling, overrides)
+        # transformers' own annotations are too loose for a checker to follow generate().
+        self.model: Any
+        self.tokenizer: Any
+        if isinstance(model, str):
+            if tokenizer is not None:
+                raise ConfigError(
+                    "a tokenizer was passed with a model name; pass a loaded model with its "
+                    "tokenizer, or a name alone"
+                )
+            self.model_name: str | None = model
+            loaded = load_model_and_tokenizer(model, device=device, dtype=dtype)
+            self.model, self.tokenizer = loaded
+        else:
+            if tokenizer is None:
+                raise ConfigError("a loaded model needs its tokenizer: pass tokenizer=...")
+            self.model, self.tokenizer = model, tokenizer
+            self.model_name = getattr(model.config, "name_or_path", None) or type(model).__name__
+            prepare_tokenizer(tokenizer, model)
+        self.name = name or f"transformers:{self.model_name}"
+        template = self.tokenizer.chat_template
+        if template is None:
+            raise ConfigError(f"the tokenizer of {self.model_name!r} has no chat template")
+        text = template if isinstance(template, str) else " ".join(map(str, template.values()))
+        self._template_takes_tools = "tools" in text
+        # Whether the template renders the "tool" role; None until a conversation needs it.
+        self._tool_role: str | None = None
+        self._stop_ids = sorted(_stop_token_ids(self.tokenizer, self.model))
+        self._rng_state: tuple[Any, Any] | None = None
+
+    # -- the agent protocol ---------------------------------------------------------------------
+
+    def respond_batch(
+        self, conversations: Sequence[Messages], tools: Sequence[Tools | None] | None = None
+    ) -> list[AgentTurn]:
+        """Generate one reply per conversation, in order, with ids and raw logprobs."""
+        if tools is not None and len(tools) != len(conversations):
+            raise ConfigError(
+                f"got {len(tools)} tool lists for {len(conversations)} conversations; "
+                "pass one list (or None) per conversation"
+            )
+        tools = tools if tools is not None else [None] * len(conversations)
+        prompts = [self.encode(c, t) for c, t in zip(conversations, tools, strict=True)]
+        # Longest first: similar lengths share a batch, and running out of memory happens early.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
+        turns: list[AgentTurn | None] = [None] * len(prompts)
+        size = self.sampling.batch_size
+        with self._generation_mode():
+            for start in range(0, len(order), size):
+                batch = order[start : start + size]
+                for index, turn in zip(
+                    batch, self._generate([prompts[i] for i in batch]), strict=True
+                ):
+                    turns[index] = turn
+        return [turn for turn in turns if turn is not None]
+
+    def encode(self, messages: Messages, tools: Tools | None = None) -> list[int]:
+        """The prompt ids of a conversation, ending with the assistant generation prompt."""
+        dicts = [{"role": m["role"], "content": m["content"]} for m in as_dicts(messages)]
+        kwargs: dict[str, Any] = {}
+        if self._template_takes_tools and tools:
+            kwargs["tools"] = [t for t in tools if t is not None]
+        if self._tool_role is None and any(m["role"] == "tool" for m in dicts):
+            try:
+                ids = self._render(dicts, kwargs)
+            except Exception:
+                ids = self._render(_tools_as_user(dicts), kwargs)  # raises if that fails too
+                self._tool_role = "user"
+            else:
+                self._tool_role = "tool"
+            return ids
+        if self._tool_role == "user":
+            dicts = _tools_as_user(dicts)
+        return self._render(dicts, kwargs)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _render(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> list[int]:
+        try:
+            ids = self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=True, return_dict=False, **kwargs
+            )
+        except Exception as exc:
+            raise AgentError(
+                f"the chat template of {self.model_name!r} rejected the conversation: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return list(ids)
+
+    @contextlib.contextmanager
+    def _generation_mode(self) -> Iterator[None]:
+        """Eval mode, no autograd, and the agent's own random stream when it has a seed."""
+        import torch
+
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode(), self._own_rng():
+                yield
+        finally:
+            self.model.train(was_training)
+
+    @contextlib.contextmanager
+    def _own_rng(self) -> Iterator[None]:
+        import torch
+
+        seed = self.sampling.seed
+        if seed is None:
+            yield
+            return
+        device = self.model.device
+        cuda = device.type == "cuda"
+        devices = [device.index or 0] if cuda else []
+        # generate() samples from the global generator; fork it so the caller's stream is untouched
+        # and carry our own state from call to call.
+        with torch.random.fork_rng(devices=devices):
+            if self._rng_state is None:
+                torch.manual_seed(seed)
+            else:
+                cpu_state, cuda_state = self._rng_state
+                torch.set_rng_state(cpu_state)
+                if cuda and cuda_state is not None:
+                    torch.cuda.set_rng_state(cuda_state, device)
+            yield
+            self._rng_state = (
+                torch.get_rng_state(),
+                torch.cuda.get_rng_state(device) if cuda else None,
+            )
+
+    def _generate(self, prompts: list[list[int]]) -> list[AgentTurn]:
+        import torch
+
+        device = self.model.device
+        pad_id = self.tokenizer.pad_token_id
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+        attention = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, prompt in enumerate(prompts):
+            input_ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+            attention[row, width - len(prompt) :] = 1
+        sampling = self.sampling
+        # Explicit values override the model's generation_config (often top-k 50 or a penalty).
+        shape: dict[str, Any] = {"do_sample": False, "repetition_penalty": 1.0}
+        if not sampling.greedy:
+            shape = {**shape, "do_sample": True, "temperature": sampling.temperature}
+            shape.update(top_p=sampling.top_p, top_k=0)
+        try:
+            out = self.model.generate(
+                input_ids=input_ids.to(device),
+                attention_mask=attention.to(device),
+                max_new_tokens=sampling.max_new_tokens,
+                **shape,
+                eos_token_id=self._stop_ids,
+                pad_token_id=pad_id,
+                output_logits=True,
+                return_dict_in_generate=True,
+            )
+        except Exception as exc:
+            raise AgentError(
+                f"generation with {self.model_name!r} failed on a batch of {len(prompts)} "
+                f"(longest prompt {width} tokens): {type(exc).__name__}: {exc}"
+            ) from exc
+        generated = out.sequences[:, width:]
+        logprobs = torch.empty(generated.shape, dtype=torch.float32, device=generated.device)
+        # One step at a time over the batch: the full [batch, steps, vocab] log-softmax would be
+        # a second copy of everything generate() already holds.
+        for step, logits in enumerate(out.logits):
+            logits = logits.float()
+            chosen = logits.gather(1, generated[:, step : step + 1]).squeeze(1)
+            logprobs[:, step] = chosen - torch.logsumexp(logits, dim=-1)
+        stops = torch.tensor(self._stop_ids, device=generated.device)
+        is_stop = torch.isin(generated, stops)
+        # Finished rows are filled with the pad token (often the stop token itself), so a reply
+        # ends at its first stop token.
+        lengths = torch.where(
+            is_stop.any(dim=1), is_stop.int().argmax(dim=1) + 1, generated.shape[1]
+        ).tolist()
+        ids = [row[:n] for row, n in zip(generated.tolist(), lengths, strict=True)]
+        text_ids = [seq[:-1] if seq and seq[-1] in self._stop_ids else seq for seq in ids]
+        texts = self.tokenizer.batch_decode(text_ids, skip_special_tokens=False)
+        lps = [row[:n] for row, n in zip(logprobs.tolist(), lengths, strict=True)]
+        return [
+            AgentTurn(text=text, prompt_ids=prompt, completion_ids=seq, logprobs=lp)
+            for text, prompt, seq, lp in zip(texts, prompts, ids, lps, strict=True)
+        ]
+
+
+def _sampling(base: SamplingConfig | None, overrides: dict[str, Any]) -> SamplingConfig:
+    known = {f.name for f in dataclasses.fields(SamplingConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown TransformersAgent option(s) {', '.join(unknown)}; "
+            f"sampling options are {', '.join(sorted(known))}"
+        )
+    return dataclasses.replace(base or SamplingConfig(), **overrides)
+
+
+def _tools_as_user(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{**m, "role": "user"} if m["role"] == "tool" else m for m in messages]
+
+
+def _stop_token_ids(tokenizer: PreTrainedTokenizerBase, model: Any) -> set[int]:
+    """The eos tokens plus the token the chat template closes an assistant turn with."""
+    stops: set[int] = set()
+    for source in (tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)):
+        if isinstance(source, int):
+            stops.add(source)
+        elif source is not None:
+            stops.update(int(i) for i in source)
+    # Render a known assistant reply and read the first token after it: that is the end-of-turn
+    # marker whatever the template calls it (<|im_end|>, <|eot_id|>, <end_of_turn>, </s>).
+    probe = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": _PROBE}]
+    try:
+        rendered = tokenizer.apply_chat_template(probe, tokenize=False)
+    except Exception:
+        return stops
+    if not isinstance(rendered, str) or _PROBE not in rendered:
+        return stops
+    after = rendered[rendered.rindex(_PROBE) + len(_PROBE) :].lstrip()
+    after_ids = tokenizer(after, add_special_tokens=False)["input_ids"]
+    control = set(tokenizer.all_special_ids) | set(tokenizer.get_added_vocab().values())
+    if after_ids and after_ids[0] in control:
+        stops.add(int(after_ids[0]))
+    return stops

@@ -1,0 +1,224 @@
+"""The ``palaestra`` command: list envs, run agents in them, read the transcripts.
+
+    palaestra list
+    palaestra run ToolUse-v0 --agent smollm2 --episodes 8 --out runs/base.jsonl
+    palaestra show runs/base.jsonl --episode 0
+
+Bad arguments end with one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from palaestra.errors import ConfigError, PalaestraError
+
+app = typer.Typer(
+    name="palaestra",
+    help="Gym-style environments for LLM agents: list them, run agents in them, read the transcripts.",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+_ROLE_STYLES = {"system": "dim", "user": "cyan", "assistant": "green", "tool": "yellow"}
+
+
+@app.command("list")
+def list_envs() -> None:
+    """List the registered envs."""
+    from palaestra.core.registration import catalog
+
+    table = Table(title="palaestra envs")
+    table.add_column("id", style="bold")
+    table.add_column("turn limit", justify="right")
+    table.add_column("description")
+    for entry in catalog():
+        table.add_row(entry.id, str(entry.max_episode_steps), entry.description)
+    console.print(table)
+
+
+def _parse_env_args(pairs: list[str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--env-arg takes key=value, got {pair!r}")
+        try:
+            kwargs[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            kwargs[key] = raw
+    return kwargs
+
+
+@app.command()
+def run(
+    env: Annotated[str, typer.Argument(help="Env id, e.g. ToolUse-v0 (see `palaestra list`).")],
+    agent: Annotated[
+        str,
+        typer.Option(help="oracle, random, noop, smollm2, hf:<model>, openai:<base url>#<model>."),
+    ] = "smollm2",
+    episodes: Annotated[int, typer.Option(min=1, help="Number of episodes.")] = 8,
+    split: Annotated[str, typer.Option(help="Task split: train or test.")] = "train",
+    seed: Annotated[int, typer.Option(help="Episode i resets with seed + i.")] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="Append trajectories to this JSONL file.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Episodes played at once.")] = 8,
+    max_turns: Annotated[int | None, typer.Option(min=1, help="Turn limit per episode.")] = None,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Model agents: tokens per turn.")] = 256,
+    temperature: Annotated[float, typer.Option(min=0.0, help="Model agents: 0 is greedy.")] = 0.7,
+    env_arg: Annotated[
+        list[str] | None, typer.Option(help="Extra env keyword, key=value (repeatable).")
+    ] = None,
+) -> None:
+    """Run an agent for some episodes, then print a summary table."""
+    import gymnasium as gym
+
+    from palaestra.agents import resolve_agent
+    from palaestra.core.registration import entry
+    from palaestra.rollout import collect, summarize
+
+    if split not in ("train", "test"):
+        raise ConfigError(f"--split must be train or test, got {split!r}")
+    env_id = entry(env).id
+    env_kwargs = {"split": split, **_parse_env_args(env_arg or [])}
+    if max_turns is not None:
+        env_kwargs["max_turns"] = max_turns
+    try:
+        gym.make(env_id, **env_kwargs).close()  # bad env arguments fail here, before a model loads
+    except TypeError as exc:
+        raise ConfigError(f"{env_id} does not accept these arguments: {exc}") from exc
+    model_options = (
+        {"max_new_tokens": max_new_tokens, "temperature": temperature}
+        if agent == "smollm2" or agent.startswith(("hf:", "openai:"))
+        else {}
+    )
+    if agent.startswith("openai:"):
+        model_options = {"max_tokens": max_new_tokens, "temperature": temperature}
+    with console.status(f"loading agent {agent} ..."):
+        resolved = resolve_agent(agent, seed=seed, **model_options)
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("solved {task.fields[solved]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task(f"{env_id} · {agent}", total=episodes, solved=0)
+        solved = 0
+
+        def advance(trajectory: Any) -> None:
+            nonlocal solved
+            solved += int(trajectory.success)
+            progress.update(bar, advance=1, solved=solved)
+
+        trajectories = collect(
+            env_id,
+            resolved,
+            episodes,
+            seed=seed,
+            env_kwargs=env_kwargs,
+            batch_size=batch_size,
+            out=out,
+            on_episode=advance,
+        )
+    summary = summarize(trajectories)
+    _print_summary(summary, title=f"{env_id} · {agent} · {split} split", seconds=time.perf_counter() - started)
+    if out is not None:
+        summary_path = out.with_suffix(".summary.json")
+        record = {"env": env_id, "agent": agent, "split": split, "seed": seed, **summary.to_dict()}
+        summary_path.write_text(json.dumps(record, indent=2) + "\n")
+        console.print(f"trajectories: {out}   summary: {summary_path}")
+
+
+def _print_summary(summary: Any, *, title: str, seconds: float) -> None:
+    low, high = summary.success_ci95
+    table = Table(title=title, show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("episodes", str(summary.episodes))
+    table.add_row(
+        "success rate",
+        f"{summary.success_rate:.1%}  (95% CI {low:.1%} - {high:.1%}, {summary.successes}/{summary.episodes})",
+    )
+    table.add_row("mean reward", f"{summary.mean_reward:.3f}")
+    table.add_row("mean turns", f"{summary.mean_turns:.2f}")
+    if summary.completion_tokens:
+        table.add_row(
+            "tokens (prompt / generated)", f"{summary.prompt_tokens:,} / {summary.completion_tokens:,}"
+        )
+        table.add_row("generated tokens / s", f"{summary.completion_tokens / max(seconds, 1e-9):.1f}")
+    errors = ", ".join(f"{k}: {v}" for k, v in summary.errors_by_type.items()) or "none"
+    table.add_row("agent errors by type", errors)
+    table.add_row("failed episodes (infrastructure)", str(summary.failed_episodes))
+    table.add_row("wall time", f"{seconds:.1f} s")
+    console.print(table)
+
+
+@app.command()
+def show(
+    file: Annotated[Path, typer.Argument(help="A trajectory JSONL file.")],
+    episode: Annotated[
+        int | None, typer.Option(help="Show only this line (0-based) of the file.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many episodes.")] = 5,
+) -> None:
+    """Print trajectories as readable transcripts."""
+    from palaestra.core.types import read_jsonl
+
+    trajectories = list(read_jsonl(file))
+    if episode is not None:
+        if not 0 <= episode < len(trajectories):
+            raise ConfigError(f"--episode must be between 0 and {len(trajectories) - 1}, got {episode}")
+        trajectories = [trajectories[episode]]
+    for trajectory in trajectories[:limit]:
+        outcome = "[green]solved" if trajectory.success else "[red]not solved"
+        console.rule(
+            f"{trajectory.env_id} · {trajectory.task_id} · {trajectory.agent} · {outcome}[/] "
+            f"· reward {trajectory.reward:.2f} · {trajectory.num_turns} turns"
+        )
+        for message in trajectory.messages:
+            style = _ROLE_STYLES.get(message.role, "")
+            console.print(Panel(message.content, title=message.role, title_align="left", border_style=style))
+        if trajectory.verdict:
+            console.print(f"[bold]verdict:[/] {trajectory.verdict}")
+        if trajectory.error:
+            console.print(f"[bold red]episode failed:[/] {trajectory.error.type}: {trajectory.error.message}")
+    if len(trajectories) > limit:
+        console.print(f"... {len(trajectories) - limit} more (use --limit or --episode)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning every expected failure into one line on stderr."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        status = app(args or ["--help"], standalone_mode=False, prog_name="palaestra")
+    except (KeyboardInterrupt, typer.Abort):
+        sys.stderr.write("aborted\n")
+        sys.exit(130)
+    except PalaestraError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    except Exception as exc:
+        # Usage errors: typer bundles its own click in some versions, so match click's API.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        sys.stderr.write(f"error: {exc.format_message()}\n")
+        sys.exit(exc.exit_code)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

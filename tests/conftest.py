@@ -1,0 +1,78 @@
+"""Shared fixtures: the converted SmolLM2 checkpoint, a tiny random model with its tokenizer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from palaestra.agents.transformers_agent import TransformersAgent
+
+# Tests never reach the hub: every model they load is local.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """The converted SmolLM2 checkpoint in the palaestra cache (converted on the first session).
+
+    The cache is the real one (``$PALAESTRA_CACHE`` or ``~/.cache/palaestra``), shared with the
+    CLI, so the ~25 s conversion runs once per machine rather than once per session.
+    """
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from palaestra.agents.models import resolve_model
+
+    return Path(resolve_model("smollm2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, smollm2_dir: Path) -> Path:
+    """A 2-layer, 32-wide random Llama saved with the real SmolLM2 tokenizer.
+
+    The end-of-turn row of the output layer is scaled up so that some greedy replies stop early
+    and others run to the token limit: both paths get exercised.
+    """
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=4096,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=end_of_turn,
+        pad_token_id=tokenizer.pad_token_id,
+        # Wide weights spread the logits, so greedy choices are far from ties and do not
+        # flip under the tiny numeric differences that padding causes.
+        initializer_range=0.2,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = LlamaForCausalLM(config)
+    with torch.no_grad():
+        model.lm_head.weight[end_of_turn] *= 3.0
+    out = tmp_path_factory.mktemp("tiny-llama")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_agent(tiny_model_dir: Path) -> TransformersAgent:
+    """A greedy `TransformersAgent` on the tiny model, replies capped at a few tokens."""
+    from palaestra.agents.transformers_agent import SamplingConfig, TransformersAgent
+
+    sampling = SamplingConfig(max_new_tokens=12, temperature=0.0, batch_size=3)
+    return TransformersAgent(str(tiny_model_dir), sampling=sampling, device="cpu")
