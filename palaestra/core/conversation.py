@@ -38,9 +38,10 @@ class Conversation:
 
     def add_turn(self, action: str, observation: str, *, done: bool) -> None:
         """Record the agent's action and, unless the episode ended, the env's answer."""
-        self.messages.append(Message(role="assistant", content=action))
+        # model_construct: the roles are fixed here and the contents are strings already.
+        self.messages.append(Message.model_construct(role="assistant", content=action))
         if not done:
-            self.messages.append(Message(role="tool", content=observation))
+            self.messages.append(Message.model_construct(role="tool", content=observation))
 
     @property
     def num_turns(self) -> int:

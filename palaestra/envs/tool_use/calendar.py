@@ -30,7 +30,7 @@ SLOT = 30
 """Minutes per slot: meetings start on the hour or half hour and last whole slots."""
 OPEN, CLOSE = 9 * 60, 17 * 60
 SLOTS = (CLOSE - OPEN) // SLOT
-MAX_TITLE = 80
+MAX_SUBJECT = 80
 
 _CLOCK = re.compile(r"^(\d\d):(\d\d)$")
 _ROOMS = "Atlas Birch Cedar Delta Ember Fjord Granite Harbor Iris Juniper Kestrel Lumen".split()
@@ -137,7 +137,7 @@ class CalendarWorld(World):
             mid = f"M-{301 + len(meetings)}"
             meetings[mid] = {
                 "id": mid,
-                "title": titles.pop(),
+                "subject": titles.pop(),
                 "organizer_id": organizer,
                 "attendee_ids": attendees,
                 "day": day,
@@ -236,7 +236,7 @@ class CalendarWorld(World):
             ):
                 continue
             when = f"on {day} {meeting['start']}-{meeting['end']}"
-            what = f"{meeting['title']!r} ({meeting['id']})"
+            what = f"{meeting['subject']!r} ({meeting['id']})"
             if room is not None and meeting["room"] == room:
                 return (
                     f"Room {room} is taken by {what} {when}. Choose another time, or another room "
@@ -282,7 +282,7 @@ class CalendarWorld(World):
 
     @staticmethod
     def _summary(meeting: dict[str, Any]) -> dict[str, Any]:
-        keys = ("id", "title", "day", "start", "end", "room", "organizer_id")
+        keys = ("id", "subject", "day", "start", "end", "room", "organizer_id")
         return {key: meeting[key] for key in keys}
 
     # ---------------------------------------------------------------------------------- tools
@@ -348,7 +348,7 @@ class CalendarWorld(World):
 
     @tool
     def get_meeting(self, meeting_id: str) -> dict[str, Any]:
-        """Get a meeting's details: title, organizer, attendees, time, room and status.
+        """Get a meeting's details: subject, organizer, attendees, time, room and status.
 
         Args:
             meeting_id: Meeting id, like "M-301".
@@ -384,7 +384,7 @@ class CalendarWorld(World):
     @tool
     def create_meeting(
         self,
-        title: str,
+        subject: str,
         organizer_id: str,
         attendee_ids: list[str],
         day: Day,
@@ -395,7 +395,7 @@ class CalendarWorld(World):
         """Schedule a new meeting in a room; everyone and the room must be free then.
 
         Args:
-            title: What the meeting is called.
+            subject: What the meeting is called, like "Budget review".
             organizer_id: Id of the person who organizes it (and attends it).
             attendee_ids: Ids of the other people invited, without the organizer; may be empty.
             day: Date, like "2026-03-02".
@@ -403,11 +403,13 @@ class CalendarWorld(World):
             duration_minutes: Length in minutes.
             room: Name of the room, like "Cedar".
         """
-        title = title.strip()
-        if not title:
-            raise ToolError("title must not be empty.")
-        if len(title) > MAX_TITLE:
-            raise ToolError(f"title must be at most {MAX_TITLE} characters, got {len(title)}.")
+        subject = subject.strip()
+        if not subject:
+            raise ToolError("subject must not be empty.")
+        if len(subject) > MAX_SUBJECT:
+            raise ToolError(
+                f"subject must be at most {MAX_SUBJECT} characters, got {len(subject)}."
+            )
         self._person(organizer_id)
         for pid in attendee_ids:
             self._person(pid)
@@ -434,7 +436,7 @@ class CalendarWorld(World):
         self.state["next_meeting"] += 1
         self.state["meetings"][mid] = {
             "id": mid,
-            "title": title,
+            "subject": subject,
             "organizer_id": organizer_id,
             "attendee_ids": sorted(attendee_ids),
             "day": day,
@@ -642,7 +644,7 @@ def _cancel_by_id(world: World, rng: random.Random) -> TaskDraft | None:
         'Cancel {mid}, the "{title}" meeting; it is no longer needed.',
         'The "{title}" meeting ({mid}) is off. Please cancel it.',
         'Can you cancel {mid} for me? That is "{title}" on {day}.',
-    ]).format(mid=m["id"], title=m["title"], day=_on(m["day"], rng))
+    ]).format(mid=m["id"], title=m["subject"], day=_on(m["day"], rng))
     return _draft("cancel_by_id", prompt, [_call("cancel_meeting", meeting_id=m["id"])])
 
 
@@ -673,7 +675,7 @@ def _meeting_question(world: World, rng: random.Random) -> TaskDraft | None:
     }
     answers = {"start": m["start"], "end": m["end"], "room": m["room"]}
     answers["size"] = str(len(_participants(m)))
-    prompt = rng.choice(prompts[kind]).format(mid=m["id"], title=m["title"])
+    prompt = rng.choice(prompts[kind]).format(mid=m["id"], title=m["subject"])
     gold = [_call("get_meeting", meeting_id=m["id"])]
     return _draft(f"meeting_{kind}", prompt, gold, answer=answers[kind])
 
@@ -687,7 +689,7 @@ def _add_by_id(world: World, rng: random.Random) -> TaskDraft | None:
         "Please add {name} ({pid}) to meeting {mid}.",
         'Invite {name} ({pid}) to {mid} ("{title}").',
         "{name}, id {pid}, should also attend meeting {mid}. Please add them.",
-    ]).format(name=p["name"], pid=p["id"], mid=m["id"], title=m["title"])
+    ]).format(name=p["name"], pid=p["id"], mid=m["id"], title=m["subject"])
     gold = [_call("add_attendee", meeting_id=m["id"], person_id=p["id"])]
     return _draft("add_by_id", prompt, gold)
 
@@ -701,7 +703,7 @@ def _remove_by_id(world: World, rng: random.Random) -> TaskDraft | None:
         "Remove {name} ({pid}) from meeting {mid}.",
         '{name} ({pid}) no longer needs to attend "{title}" ({mid}); take them off the invite.',
         "Please drop {pid} ({name}) from the attendees of {mid}.",
-    ]).format(name=_name(world, pid), pid=pid, mid=m["id"], title=m["title"])
+    ]).format(name=_name(world, pid), pid=pid, mid=m["id"], title=m["subject"])
     gold = [_call("remove_attendee", meeting_id=m["id"], person_id=pid)]
     return _draft("remove_by_id", prompt, gold)
 
@@ -719,7 +721,7 @@ def _reschedule_by_id(world: World, rng: random.Random) -> TaskDraft | None:
         "Move meeting {mid} to {day} at {time}.",
         'Please reschedule "{title}" ({mid}) to {time} on {day}.',
         "Can meeting {mid} start at {time} on {day} instead? Please move it.",
-    ]).format(mid=m["id"], title=m["title"], day=_on(day, rng), time=_clock(slot))
+    ]).format(mid=m["id"], title=m["subject"], day=_on(day, rng), time=_clock(slot))
     gold = [_call("reschedule_meeting", meeting_id=m["id"], day=day, start=_clock(slot))]
     return _draft("reschedule_by_id", prompt, gold)
 
@@ -741,7 +743,7 @@ def _change_room_by_id(world: World, rng: random.Random) -> TaskDraft | None:
         "Move meeting {mid} to room {room}.",
         'Please switch "{title}" ({mid}) to the {room} room, same time.',
         "Meeting {mid} should be held in {room} instead. Can you change that?",
-    ]).format(mid=m["id"], title=m["title"], room=room)
+    ]).format(mid=m["id"], title=m["subject"], room=room)
     gold = [_call("change_room", meeting_id=m["id"], room=room)]
     return _draft("change_room_by_id", prompt, gold)
 
@@ -758,7 +760,7 @@ def _cancel_by_title(world: World, rng: random.Random) -> TaskDraft | None:
         'This is {name}: the "{title}" meeting I set up on {day} will not happen. '
         "Cancel it, please.",
         '{name} here. Could you call off the "{title}" meeting I organized?',
-    ]).format(name=name, title=m["title"], day=_on(m["day"], rng))
+    ]).format(name=name, title=m["subject"], day=_on(m["day"], rng))
     gold = [
         _call("find_person", name=name),
         _call("list_meetings", person_id=m["organizer_id"]),
@@ -817,7 +819,7 @@ def _invite_by_name(world: World, rng: random.Random) -> TaskDraft | None:
         "Please add {name} to meeting {mid}.",
         'Invite {name} to the "{title}" meeting ({mid}).',
         "{name} should join meeting {mid} too. Can you add them?",
-    ]).format(name=p["name"], mid=m["id"], title=m["title"])
+    ]).format(name=p["name"], mid=m["id"], title=m["subject"])
     gold = [
         _call("find_person", name=p["name"]),
         _call("add_attendee", meeting_id=m["id"], person_id=p["id"]),
@@ -839,7 +841,7 @@ def _reschedule_by_title(world: World, rng: random.Random) -> TaskDraft | None:
         'I\'m {name}. Please move my "{title}" meeting to {time} on {day}.',
         '{name} here: could you push the "{title}" meeting I organize to {day} at {time}?',
         'This is {name}. Reschedule my "{title}" to start at {time} on {day}, please.',
-    ]).format(name=name, title=m["title"], day=_on(day, rng), time=_clock(slot))
+    ]).format(name=name, title=m["subject"], day=_on(day, rng), time=_clock(slot))
     gold = [
         _call("find_person", name=name),
         _call("list_meetings", person_id=m["organizer_id"]),
@@ -866,7 +868,7 @@ def _book_solo(world: World, rng: random.Random) -> TaskDraft | None:
     gold = [
         _call("find_person", name=person["name"]),
         _call(
-            "create_meeting", title=title, organizer_id=person["id"], attendee_ids=[], day=day,
+            "create_meeting", subject=title, organizer_id=person["id"], attendee_ids=[], day=day,
             start=start, duration_minutes=minutes, room=room,
         ),
     ]
@@ -920,7 +922,7 @@ def _book_common_slot(world: World, rng: random.Random) -> TaskDraft | None:
             min_capacity=len(ids),
         ),
         _call(
-            "create_meeting", title=title, organizer_id=ids[0], attendee_ids=ids[1:], day=day,
+            "create_meeting", subject=title, organizer_id=ids[0], attendee_ids=ids[1:], day=day,
             start=_clock(slot), duration_minutes=minutes, room=room,
         ),
     ]
@@ -951,7 +953,7 @@ def _book_in_room(world: World, rng: random.Random) -> TaskDraft | None:
     gold += [
         _call("find_free_slots", person_ids=ids, day=day, duration_minutes=minutes, room=room),
         _call(
-            "create_meeting", title=title, organizer_id=ids[0], attendee_ids=ids[1:], day=day,
+            "create_meeting", subject=title, organizer_id=ids[0], attendee_ids=ids[1:], day=day,
             start=start, duration_minutes=minutes, room=room,
         ),
     ]
@@ -984,7 +986,7 @@ def _reschedule_and_invite(world: World, rng: random.Random) -> TaskDraft | None
         'I\'m {me}. Please move my "{title}" meeting to {day} at {time}, and invite {guest} to it.',
         '{me} here. The "{title}" meeting I organize should now start at {time} on {day}; also '
         "add {guest} as an attendee.",
-    ]).format(me=me, title=m["title"], day=_on(day, rng), time=_clock(slot), guest=guest["name"])
+    ]).format(me=me, title=m["subject"], day=_on(day, rng), time=_clock(slot), guest=guest["name"])
     gold = [
         _call("find_person", name=me),
         _call("list_meetings", person_id=m["organizer_id"]),
@@ -1040,7 +1042,7 @@ def _move_to_earliest(world: World, rng: random.Random) -> TaskDraft | None:
         "in it and its room are free.",
         '{me} here. Push the "{title}" meeting I organize to {day}: pick the first slot that day '
         "when all its participants and its current room are available.",
-    ]).format(me=me, title=m["title"], day=_on(day, rng))
+    ]).format(me=me, title=m["subject"], day=_on(day, rng))
     if ask_time:
         prompt += " What time will it start?"
     gold = [
@@ -1074,7 +1076,7 @@ def _replace_attendee(world: World, rng: random.Random) -> TaskDraft | None:
         '{leaver} can\'t make the "{title}" meeting on {day}. Please take them off it and '
         "invite {sub} instead.",
         'Swap {leaver} for {sub} in the "{title}" meeting: remove {leaver} and add {sub}.',
-    ]).format(leaver=name, sub=substitute["name"], title=m["title"], day=_on(m["day"], rng))
+    ]).format(leaver=name, sub=substitute["name"], title=m["subject"], day=_on(m["day"], rng))
     gold = [
         _call("find_person", name=name),
         _call("find_person", name=substitute["name"]),

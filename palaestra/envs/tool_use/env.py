@@ -93,10 +93,7 @@ class ToolUseEnv(TextEnv):
     def _verify(self, answer: str) -> Verdict:
         task: ToolUseTask = self._task
         assert self.world is not None
-        expected = task.domain.world(copy.deepcopy(task.initial_state))
-        for call in task.task.gold_actions:
-            expected.run(call)
-        differences = diff_states(expected.state, self.world.state)
+        differences = diff_states(task.final_state, self.world.state)
         answered = task.task.answer is None or answer_matches(task.task.answer, answer)
         if not differences and answered:
             return Verdict(score=1.0, success=True, reason="the final state and answer are correct")

@@ -8,6 +8,7 @@ does not fit the template, or whose statement falls in the other split, is skipp
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 from collections.abc import Iterator, Sequence
@@ -34,10 +35,14 @@ _MAX_SKIPS = 10_000
 
 @dataclass(frozen=True)
 class ToolUseTask:
-    """A task with the world it starts from (never mutated: envs play on copies)."""
+    """A task with the world it starts from and the world its gold actions leave.
+
+    Both states are shared by every episode of the task and never mutated: envs play on copies.
+    """
 
     task: Task
     initial_state: dict[str, Any]
+    final_state: dict[str, Any]
 
     @property
     def id(self) -> str:
@@ -60,9 +65,10 @@ def make_task(domain: str, difficulty: int, index: int) -> ToolUseTask | None:
     draft = rng.choice(spec.templates[difficulty])(world, rng)
     if draft is None:
         return None
-    check = spec.world(world.snapshot())
+    # The verifier's reference: the gold actions replayed on a fresh copy of the initial world.
+    expected = spec.world(copy.deepcopy(initial_state))
     for call in draft.gold_actions:
-        check.run(call)  # a gold action that fails is a bug in the template: fail loudly
+        expected.run(call)  # a gold action that fails is a bug in the template: fail loudly
     task = Task(
         id=f"{domain}-{difficulty}-{index}",
         prompt=draft.prompt,
@@ -74,7 +80,7 @@ def make_task(domain: str, difficulty: int, index: int) -> ToolUseTask | None:
         answer=draft.answer,
         metadata=draft.metadata,
     )
-    return ToolUseTask(task, initial_state)
+    return ToolUseTask(task, initial_state, expected.state)
 
 
 def _as_tuple(value: Any, name: str, allowed: Sequence[Any]) -> tuple[Any, ...]:

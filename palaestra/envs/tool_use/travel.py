@@ -9,6 +9,7 @@ change keeps the route; checked bags are limited by the passenger's loyalty tier
 
 from __future__ import annotations
 
+import collections
 import datetime
 import random
 import re
@@ -35,8 +36,19 @@ _SEAT = re.compile(r"([1-9][0-9]?)([A-Z])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _seat_key(seat: str) -> tuple[int, str]:
-    return int(seat[:-1]), seat[-1]
+_SEATS = tuple(f"{row}{letter}" for row in range(1, 10) for letter in SEAT_LETTERS)
+_SEAT_ORDER = {seat: index for index, seat in enumerate(_SEATS)}
+
+
+def _seats(flight: dict[str, Any]) -> tuple[str, ...]:
+    """Every seat of the flight, front to back."""
+    return _SEATS[: flight["rows"] * len(SEAT_LETTERS)]
+
+
+def _free(flight: dict[str, Any]) -> list[str]:
+    """The flight's free seats, front to back."""
+    taken = set(flight["taken"])
+    return [seat for seat in _seats(flight) if seat not in taken]
 
 
 def _clock(minutes: int) -> str:
@@ -59,7 +71,7 @@ class TravelWorld(World):
 
     @classmethod
     def generate(cls, rng: random.Random) -> TravelWorld:
-        """Four airports, three routes over three days, 6-9 passengers and 6-10 bookings."""
+        """Four airports, three routes over three days, 6-9 passengers, up to 12 bookings."""
         codes = rng.sample(sorted(_AIRPORTS), 4)
         airports = {code: {"code": code, "city": _AIRPORTS[code]} for code in codes}
         start = datetime.date(2025, rng.randint(3, 10), rng.randint(1, 26))
@@ -80,9 +92,8 @@ class TravelWorld(World):
         for number, spec in zip(numbers, specs, strict=True):
             origin, destination, date, dep, duration, cents, business = spec
             fid = f"FL-{number}"
-            rows = rng.choice((5, 6))
-            seats = [f"{row}{letter}" for row in range(1, rows + 1) for letter in SEAT_LETTERS]
-            occupied[fid] = set(rng.sample(seats, rng.randint(len(seats) // 4, len(seats) // 2)))
+            rows, fill = rng.choice((5, 6)), rng.uniform(0.2, 0.5)
+            occupied[fid] = {seat for seat in _SEATS[: rows * 4] if rng.random() < fill}
             flights[fid] = {
                 "id": fid, "origin": origin, "destination": destination, "date": date,
                 "departure": _clock(dep), "arrival": _clock(dep + duration),
@@ -98,15 +109,10 @@ class TravelWorld(World):
         first = rng.randint(70, 98) * 10 + 1
         holding: set[tuple[str, str]] = set()
         flight_ids, passenger_ids = list(flights), list(passengers)
-        for _ in range(rng.randint(6, 10)):
+        for _ in range(rng.randint(8, 12)):
             pid, fid = rng.choice(passenger_ids), rng.choice(flight_ids)
             flight = flights[fid]
-            free = [
-                f"{row}{letter}"
-                for row in range(1, flight["rows"] + 1)
-                for letter in SEAT_LETTERS
-                if f"{row}{letter}" not in occupied[fid]
-            ]
+            free = [seat for seat in _seats(flight) if seat not in occupied[fid]]
             if (pid, fid) in holding or not free:
                 continue
             seat = rng.choice(free)
@@ -123,7 +129,7 @@ class TravelWorld(World):
                 "price": flight["price"],
             }  # fmt: skip
         for fid, flight in flights.items():
-            flight["taken"] = sorted(occupied[fid], key=_seat_key)
+            flight["taken"] = [seat for seat in _seats(flight) if seat in occupied[fid]]
         state = {
             "airports": airports,
             "flights": flights,
@@ -215,7 +221,7 @@ class TravelWorld(World):
         return {**booking, **{key: flight[key] for key in keep}}
 
     def _take(self, flight: dict[str, Any], seat: str) -> None:
-        flight["taken"] = sorted([*flight["taken"], seat], key=_seat_key)
+        flight["taken"] = sorted([*flight["taken"], seat], key=_SEAT_ORDER.__getitem__)
 
     def _release(self, flight: dict[str, Any], seat: str) -> None:
         flight["taken"] = [s for s in flight["taken"] if s != seat]
@@ -304,17 +310,10 @@ class TravelWorld(World):
             flight_id: Flight id, like "FL-401".
         """
         flight = self._flight(flight_id)
-        taken = set(flight["taken"])
-        free = [
-            f"{row}{letter}"
-            for row in range(1, flight["rows"] + 1)
-            for letter in SEAT_LETTERS
-            if f"{row}{letter}" not in taken
-        ]
         return {
             "flight_id": flight_id,
             "layout": f"rows 1-{flight['rows']}, seats A-D; A and D window, B and C aisle",
-            "free_seats": free,
+            "free_seats": _free(flight),
         }
 
     @tool
@@ -470,12 +469,6 @@ def _call(tool_name: str, /, **arguments: Any) -> ToolCall:
     return ToolCall(name=tool_name, arguments=arguments)
 
 
-def _free(flight: dict[str, Any]) -> list[str]:
-    taken = set(flight["taken"])
-    seats = [f"{r}{x}" for r in range(1, flight["rows"] + 1) for x in SEAT_LETTERS]
-    return [s for s in seats if s not in taken]
-
-
 def _bookings(
     world: World, passenger_id: str | None = None, *, open_only: bool = False
 ) -> list[dict[str, Any]]:
@@ -510,11 +503,16 @@ def _place(world: World, code: str, rng: random.Random) -> tuple[str, bool]:
     return said, said == city
 
 
-def _unique_destination(world: World, passenger_id: str) -> list[dict[str, Any]]:
-    """The passenger's confirmed bookings whose destination no other confirmed booking shares."""
-    mine = _bookings(world, passenger_id)
-    ends = [_flight_of(world, b)["destination"] for b in mine]
-    return [b for b, end in zip(mine, ends, strict=True) if ends.count(end) == 1]
+def _unique_destination(world: World) -> list[dict[str, Any]]:
+    """Confirmed bookings to a place where their owner has no other confirmed booking."""
+    return _unique_by(world, "destination")
+
+
+def _unique_by(world: World, key: str) -> list[dict[str, Any]]:
+    """Confirmed bookings whose flight's ``key`` no other confirmed booking of the owner shares."""
+    mine = _bookings(world)
+    seen = collections.Counter((b["passenger_id"], _flight_of(world, b)[key]) for b in mine)
+    return [b for b in mine if seen[b["passenger_id"], _flight_of(world, b)[key]] == 1]
 
 
 def _pick(rng: random.Random, items: list[Any]) -> Any:
@@ -708,10 +706,10 @@ def _bookable(world: World, flight: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _check_in_by_destination(world: World, rng: random.Random) -> TaskDraft | None:
-    pid = rng.choice(list(world.state["passengers"]))
-    booking = _pick(rng, [b for b in _unique_destination(world, pid) if not b["checked_in"]])
+    booking = _pick(rng, [b for b in _unique_destination(world) if not b["checked_in"]])
     if booking is None:
         return None
+    pid = booking["passenger_id"]
     place, _ = _place(world, _flight_of(world, booking)["destination"], rng)
     prompt = rng.choice(
         [
@@ -724,15 +722,10 @@ def _check_in_by_destination(world: World, rng: random.Random) -> TaskDraft | No
 
 
 def _cancel_by_date(world: World, rng: random.Random) -> TaskDraft | None:
-    pid = rng.choice(list(world.state["passengers"]))
-    mine = _bookings(world, pid)
-    dates = [_flight_of(world, b)["date"] for b in mine]
-    fits = [
-        b for b, d in zip(mine, dates, strict=True) if dates.count(d) == 1 and not b["checked_in"]
-    ]
-    booking = _pick(rng, fits)
+    booking = _pick(rng, [b for b in _unique_by(world, "date") if not b["checked_in"]])
     if booking is None:
         return None
+    pid = booking["passenger_id"]
     day = datetime.date.fromisoformat(_flight_of(world, booking)["date"])
     said = rng.choice([day.isoformat(), f"{day:%B} {day.day}", f"{day.day} {day:%B}"])
     prompt = rng.choice(
@@ -747,10 +740,10 @@ def _cancel_by_date(world: World, rng: random.Random) -> TaskDraft | None:
 
 
 def _seat_by_destination(world: World, rng: random.Random) -> TaskDraft | None:
-    pid = rng.choice(list(world.state["passengers"]))
-    booking = _pick(rng, _unique_destination(world, pid))
+    booking = _pick(rng, _unique_destination(world))
     if booking is None:
         return None
+    pid = booking["passenger_id"]
     place, _ = _place(world, _flight_of(world, booking)["destination"], rng)
     prompt = rng.choice(
         [
@@ -797,10 +790,10 @@ def _add_bags(world: World, rng: random.Random) -> TaskDraft | None:
             ]
         ).format(h=_hello(_name(world, booking["passenger_id"]), rng), b=booking["id"])
         return TaskDraft(prompt, [_call("add_bag", booking_id=booking["id"])] * 2)
-    pid = rng.choice(list(world.state["passengers"]))
-    booking = _pick(rng, [b for b in _unique_destination(world, pid) if room(b) >= 1])
+    booking = _pick(rng, [b for b in _unique_destination(world) if room(b) >= 1])
     if booking is None:
         return None
+    pid = booking["passenger_id"]
     place, _ = _place(world, _flight_of(world, booking)["destination"], rng)
     prompt = rng.choice(
         [
@@ -812,10 +805,10 @@ def _add_bags(world: World, rng: random.Random) -> TaskDraft | None:
 
 
 def _change_seat_by_destination(world: World, rng: random.Random) -> TaskDraft | None:
-    pid = rng.choice(list(world.state["passengers"]))
-    booking = _pick(rng, [b for b in _unique_destination(world, pid) if not b["checked_in"]])
+    booking = _pick(rng, [b for b in _unique_destination(world) if not b["checked_in"]])
     if booking is None:
         return None
+    pid = booking["passenger_id"]
     seat = _pick(rng, _free(_flight_of(world, booking)))
     if seat is None:
         return None
@@ -880,10 +873,10 @@ def _book_cheapest_window(world: World, rng: random.Random) -> TaskDraft | None:
 
 
 def _cancel_and_rebook(world: World, rng: random.Random) -> TaskDraft | None:
-    pid = rng.choice(list(world.state["passengers"]))
-    old = _pick(rng, [b for b in _unique_destination(world, pid) if not b["checked_in"]])
+    old = _pick(rng, [b for b in _unique_destination(world) if not b["checked_in"]])
     if old is None:
         return None
+    pid = old["passenger_id"]
     route = (_flight_of(world, old)["origin"], _flight_of(world, old)["destination"])
     held = {b["flight_id"] for b in _bookings(world, pid)}
     earliest = [
@@ -917,10 +910,10 @@ def _cancel_and_rebook(world: World, rng: random.Random) -> TaskDraft | None:
 
 
 def _move_to_latest(world: World, rng: random.Random) -> TaskDraft | None:
-    pid = rng.choice(list(world.state["passengers"]))
-    booking = _pick(rng, [b for b in _unique_destination(world, pid) if not b["checked_in"]])
+    booking = _pick(rng, [b for b in _unique_destination(world) if not b["checked_in"]])
     if booking is None:
         return None
+    pid = booking["passenger_id"]
     current = _flight_of(world, booking)
     held = {b["flight_id"] for b in _bookings(world, pid)}
     latest = [
@@ -960,19 +953,23 @@ def _move_to_latest(world: World, rng: random.Random) -> TaskDraft | None:
 
 
 def _check_in_all_and_bag(world: World, rng: random.Random) -> TaskDraft | None:
-    pid = rng.choice(list(world.state["passengers"]))
-    upcoming = _bookings(world, pid, open_only=True)
-    tier = world.state["passengers"][pid]["tier"]
+    def room(b: dict[str, Any]) -> bool:
+        return bool(b["bags"] < BAG_LIMITS[world.state["passengers"][b["passenger_id"]]["tier"]])
+
     bagged = _pick(
         rng,
         [
             b
-            for b in _unique_destination(world, pid)
-            if not b["checked_in"] and b["bags"] < BAG_LIMITS[tier]
+            for b in _unique_destination(world)
+            if not b["checked_in"]
+            and room(b)
+            and len(_bookings(world, b["passenger_id"], open_only=True)) >= 2
         ],
     )
-    if len(upcoming) < 2 or bagged is None:
+    if bagged is None:
         return None
+    pid = bagged["passenger_id"]
+    upcoming = _bookings(world, pid, open_only=True)
     place, _ = _place(world, _flight_of(world, bagged)["destination"], rng)
     prompt = rng.choice(
         [
