@@ -83,10 +83,18 @@ def bench_import(repeats: int) -> dict[str, float]:
         "print(time.perf_counter() - t)"
     )
     runs = [
-        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], check=True, capture_output=True, text=True
+            ).stdout
+        )
         for _ in range(repeats)
     ]
-    return {"median_ms": statistics.median(runs) * 1000, "min_ms": min(runs) * 1000, "runs": len(runs)}
+    return {
+        "median_ms": statistics.median(runs) * 1000,
+        "min_ms": min(runs) * 1000,
+        "runs": len(runs),
+    }
 
 
 def plot(result: dict, path: Path) -> None:
@@ -96,7 +104,11 @@ def plot(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = ["CartPole-v1 step", "ToolUse-v0 step", "ToolUse-v0 reset"]
-    values = [result["cartpole"]["step"]["p50_us"], result["tool_use"]["step"]["p50_us"], result["tool_use"]["reset"]["p50_us"]]
+    values = [
+        result["cartpole"]["step"]["p50_us"],
+        result["tool_use"]["step"]["p50_us"],
+        result["tool_use"]["reset"]["p50_us"],
+    ]
     fig, ax = plt.subplots(figsize=(7, 3.2))
     bars = ax.barh(labels, values, color=["#999999", "#2b7bba", "#7fb3d5"])
     ax.axvline(10 * values[0], color="#c0392b", linestyle="--", label="target: 10x CartPole step")
@@ -118,23 +130,40 @@ def main() -> None:
     args = parser.parse_args()
 
     result = {
-        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
         "tool_use": bench_tool_use(args.episodes),
         "cartpole": bench_cartpole(args.cartpole_steps),
         "import_and_make": bench_import(args.import_repeats),
     }
-    result["ratio_p50"] = result["tool_use"]["step"]["p50_us"] / result["cartpole"]["step"]["p50_us"]
-    result["ratio_mean"] = result["tool_use"]["step"]["mean_us"] / result["cartpole"]["step"]["mean_us"]
+    result["ratio_p50"] = (
+        result["tool_use"]["step"]["p50_us"] / result["cartpole"]["step"]["p50_us"]
+    )
+    result["ratio_mean"] = (
+        result["tool_use"]["step"]["mean_us"] / result["cartpole"]["step"]["mean_us"]
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))
 
     tu, cp = result["tool_use"], result["cartpole"]
     print(f"{'':24}{'p50 us':>10}{'mean us':>10}{'per s':>12}")
-    for name, row in (("ToolUse-v0 step", tu["step"]), ("ToolUse-v0 reset", tu["reset"]), ("CartPole-v1 step", cp["step"])):
+    for name, row in (
+        ("ToolUse-v0 step", tu["step"]),
+        ("ToolUse-v0 reset", tu["reset"]),
+        ("CartPole-v1 step", cp["step"]),
+    ):
         print(f"{name:24}{row['p50_us']:>10.1f}{row['mean_us']:>10.1f}{row['per_second']:>12,.0f}")
-    print(f"ToolUse/CartPole step ratio: p50 {result['ratio_p50']:.1f}x, mean {result['ratio_mean']:.1f}x (target <= 10x)")
-    print(f"import palaestra + gym.make: median {result['import_and_make']['median_ms']:.0f} ms (target < 300 ms)")
+    print(
+        f"ToolUse/CartPole step ratio: p50 {result['ratio_p50']:.1f}x, "
+        f"mean {result['ratio_mean']:.1f}x (target <= 10x)"
+    )
+    print(
+        f"import palaestra + gym.make: median {result['import_and_make']['median_ms']:.0f} ms "
+        "(target < 300 ms)"
+    )
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
 
 

@@ -9,7 +9,15 @@ Importing palaestra registers its envs with gymnasium::
 """
 
 from palaestra import envs as _envs  # noqa: F401  (registers the envs)
-from palaestra.core import Conversation, TextEnv, ToolCall, Trajectory, fork, read_jsonl, write_jsonl
+from palaestra.core import (
+    Conversation,
+    TextEnv,
+    ToolCall,
+    Trajectory,
+    fork,
+    read_jsonl,
+    write_jsonl,
+)
 from palaestra.core.registration import catalog
 from palaestra.errors import PalaestraError
 

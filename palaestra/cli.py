@@ -25,7 +25,7 @@ from palaestra.errors import ConfigError, PalaestraError
 
 app = typer.Typer(
     name="palaestra",
-    help="Gym-style environments for LLM agents: list them, run agents in them, read the transcripts.",
+    help="Gym-style environments for LLM agents: list them, run agents, read transcripts.",
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -75,7 +75,9 @@ def run(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Episodes played at once.")] = 8,
     max_turns: Annotated[int | None, typer.Option(min=1, help="Turn limit per episode.")] = None,
-    max_new_tokens: Annotated[int, typer.Option(min=1, help="Model agents: tokens per turn.")] = 256,
+    max_new_tokens: Annotated[
+        int, typer.Option(min=1, help="Model agents: tokens per turn.")
+    ] = 256,
     temperature: Annotated[float, typer.Option(min=0.0, help="Model agents: 0 is greedy.")] = 0.7,
     env_arg: Annotated[
         list[str] | None, typer.Option(help="Extra env keyword, key=value (repeatable).")
@@ -135,7 +137,9 @@ def run(
             on_episode=advance,
         )
     summary = summarize(trajectories)
-    _print_summary(summary, title=f"{env_id} · {agent} · {split} split", seconds=time.perf_counter() - started)
+    _print_summary(
+        summary, title=f"{env_id} · {agent} · {split} split", seconds=time.perf_counter() - started
+    )
     if out is not None:
         summary_path = out.with_suffix(".summary.json")
         record = {"env": env_id, "agent": agent, "split": split, "seed": seed, **summary.to_dict()}
@@ -151,15 +155,19 @@ def _print_summary(summary: Any, *, title: str, seconds: float) -> None:
     table.add_row("episodes", str(summary.episodes))
     table.add_row(
         "success rate",
-        f"{summary.success_rate:.1%}  (95% CI {low:.1%} - {high:.1%}, {summary.successes}/{summary.episodes})",
+        f"{summary.success_rate:.1%}  (95% CI {low:.1%} - {high:.1%}, "
+        f"{summary.successes}/{summary.episodes})",
     )
     table.add_row("mean reward", f"{summary.mean_reward:.3f}")
     table.add_row("mean turns", f"{summary.mean_turns:.2f}")
     if summary.completion_tokens:
         table.add_row(
-            "tokens (prompt / generated)", f"{summary.prompt_tokens:,} / {summary.completion_tokens:,}"
+            "tokens (prompt / generated)",
+            f"{summary.prompt_tokens:,} / {summary.completion_tokens:,}",
         )
-        table.add_row("generated tokens / s", f"{summary.completion_tokens / max(seconds, 1e-9):.1f}")
+        table.add_row(
+            "generated tokens / s", f"{summary.completion_tokens / max(seconds, 1e-9):.1f}"
+        )
     errors = ", ".join(f"{k}: {v}" for k, v in summary.errors_by_type.items()) or "none"
     table.add_row("agent errors by type", errors)
     table.add_row("failed episodes (infrastructure)", str(summary.failed_episodes))
@@ -181,7 +189,9 @@ def show(
     trajectories = list(read_jsonl(file))
     if episode is not None:
         if not 0 <= episode < len(trajectories):
-            raise ConfigError(f"--episode must be between 0 and {len(trajectories) - 1}, got {episode}")
+            raise ConfigError(
+                f"--episode must be between 0 and {len(trajectories) - 1}, got {episode}"
+            )
         trajectories = [trajectories[episode]]
     for trajectory in trajectories[:limit]:
         outcome = "[green]solved" if trajectory.success else "[red]not solved"
@@ -191,11 +201,15 @@ def show(
         )
         for message in trajectory.messages:
             style = _ROLE_STYLES.get(message.role, "")
-            console.print(Panel(message.content, title=message.role, title_align="left", border_style=style))
+            console.print(
+                Panel(message.content, title=message.role, title_align="left", border_style=style)
+            )
         if trajectory.verdict:
             console.print(f"[bold]verdict:[/] {trajectory.verdict}")
         if trajectory.error:
-            console.print(f"[bold red]episode failed:[/] {trajectory.error.type}: {trajectory.error.message}")
+            console.print(
+                f"[bold red]episode failed:[/] {trajectory.error.type}: {trajectory.error.message}"
+            )
     if len(trajectories) > limit:
         console.print(f"... {len(trajectories) - limit} more (use --limit or --episode)")
 

@@ -9,7 +9,7 @@ infrastructure that failed::
     ├── TaskError                unknown task id, bad task file, wrong split
     ├── RecordError              a trajectory file or record is malformed
     ├── EnvStateError            step before reset, step after the episode ended, fork failed
-    ├── ToolError                a tool refused a call (precondition); envs turn it into an observation
+    ├── ToolError                a tool refused a call (precondition); envs show it to the agent
     ├── AgentError               an agent could not produce a reply (bad spec, model server failed)
     │   └── ModelLoadError       a model or tokenizer could not be found or loaded
     ├── ConfigError              a configuration value is invalid (also a ValueError)

@@ -21,13 +21,26 @@ def test_list_shows_the_envs(capsys):
 
 def test_run_writes_trajectories_and_a_summary(capsys, tmp_path):
     out_file = tmp_path / "oracle.jsonl"
-    code, out, err = run_cli(capsys, "run", "ToolUse-v0", "--agent", "oracle", "--episodes", "6",
-                             "--split", "test", "--out", str(out_file))
+    code, out, err = run_cli(
+        capsys,
+        "run",
+        "ToolUse-v0",
+        "--agent",
+        "oracle",
+        "--episodes",
+        "6",
+        "--split",
+        "test",
+        "--out",
+        str(out_file),
+    )
     assert code == 0, err
     assert "success rate" in out and "100.0%" in out
     assert len(out_file.read_text().splitlines()) == 6
     summary = json.loads(out_file.with_suffix(".summary.json").read_text())
-    assert summary["episodes"] == 6 and summary["success_rate"] == 1.0 and summary["split"] == "test"
+    assert (
+        summary["episodes"] == 6 and summary["success_rate"] == 1.0 and summary["split"] == "test"
+    )
     code, out, _ = run_cli(capsys, "show", str(out_file), "--episode", "0")
     assert code == 0 and "assistant" in out and "verdict" in out
 
@@ -39,7 +52,10 @@ def test_run_writes_trajectories_and_a_summary(capsys, tmp_path):
         (["run", "ToolUse-v0", "--episodes", "0"], "--episodes"),
         (["run", "ToolUse-v0", "--agent", "gpt"], "unknown agent spec"),
         (["run", "ToolUse-v0", "--split", "dev"], "--split must be train or test"),
-        (["run", "ToolUse-v0", "--agent", "noop", "--env-arg", "domain=banking"], "domain must be one of"),
+        (
+            ["run", "ToolUse-v0", "--agent", "noop", "--env-arg", "domain=banking"],
+            "domain must be one of",
+        ),
         (["run", "ToolUse-v0", "--agent", "noop", "--env-arg", "colour=red"], "does not accept"),
         (["run", "ToolUse-v0", "--env-arg", "novalue"], "key=value"),
         (["show", "/nonexistent.jsonl"], "no trajectory file"),
@@ -54,6 +70,20 @@ def test_bad_arguments_give_one_line(capsys, args, message):
 
 
 def test_console_script_runs():
-    result = subprocess.run([sys.executable, "-m", "palaestra.cli", "run", "ToolUse-v0", "--agent", "noop", "--episodes", "2"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "palaestra.cli",
+            "run",
+            "ToolUse-v0",
+            "--agent",
+            "noop",
+            "--episodes",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "0.0%" in result.stdout

@@ -9,11 +9,28 @@ import palaestra.tasks
 
 def test_exported_names():
     assert set(palaestra.__all__) == {
-        "Conversation", "PalaestraError", "TextEnv", "ToolCall", "Trajectory", "__version__",
-        "catalog", "fork", "read_jsonl", "write_jsonl",
+        "Conversation",
+        "PalaestraError",
+        "TextEnv",
+        "ToolCall",
+        "Trajectory",
+        "__version__",
+        "catalog",
+        "fork",
+        "read_jsonl",
+        "write_jsonl",
     }
-    assert {"Agent", "BaseAgent", "OracleAgent", "RandomAgent", "ScriptedAgent", "NoopAgent",
-            "TransformersAgent", "OpenAIAgent", "resolve_agent"} <= set(palaestra.agents.__all__)
+    assert {
+        "Agent",
+        "BaseAgent",
+        "OracleAgent",
+        "RandomAgent",
+        "ScriptedAgent",
+        "NoopAgent",
+        "TransformersAgent",
+        "OpenAIAgent",
+        "resolve_agent",
+    } <= set(palaestra.agents.__all__)
     assert {"collect", "summarize", "EpisodeRecorder"} <= set(palaestra.rollout.__all__)
     for module in (palaestra, palaestra.agents, palaestra.core, palaestra.rollout, palaestra.tasks):
         for name in module.__all__:

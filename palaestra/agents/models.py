@@ -171,6 +171,7 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
     require("transformers", "hf")
     require("gguf", "hf")
     require("accelerate", "hf")  # transformers refuses GGUF files without it
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
@@ -180,8 +181,12 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
     # dequantized, so a plain model built from the same config can hold them.
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    clean = AutoModelForCausalLM.from_config(config)
-    clean.load_state_dict(loaded.state_dict())
+    # Built on the meta device: random initialisation of weights about to be replaced costs
+    # seconds. assign=True adopts the loaded tensors; the model only ever gets saved.
+    with torch.device("meta"):
+        clean = AutoModelForCausalLM.from_config(config)
+    clean.load_state_dict(loaded.state_dict(), assign=True)
+    clean.tie_weights()
     clean.generation_config = loaded.generation_config
     clean.save_pretrained(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))

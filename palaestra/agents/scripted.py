@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import gymnasium as gym
 
 from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts
-from palaestra.core.types import AgentTurn
+from palaestra.core.types import AgentTurn, ToolCall
 from palaestra.errors import AgentError
 
 __all__ = ["NoopAgent", "OracleAgent", "RandomAgent", "ScriptedAgent"]
@@ -21,7 +20,7 @@ def _turn_index(messages: Messages) -> int:
 
 
 class ScriptedAgent(BaseAgent):
-    """Plays a fixed list of actions, one per turn (the last one repeats), or a function of the messages."""
+    """Plays a list of actions, one per turn (the last repeats), or a function of the messages."""
 
     def __init__(
         self,
@@ -82,7 +81,7 @@ class RandomAgent(BaseAgent):
         function = self.rng.choice(list(tools))["function"]
         properties = function.get("parameters", {}).get("properties", {})
         arguments = {name: self._value(schema) for name, schema in properties.items()}
-        return f"<tool_call>{json.dumps({'name': function['name'], 'arguments': arguments})}</tool_call>"
+        return ToolCall(name=function["name"], arguments=arguments).to_text()
 
     def _value(self, schema: dict[str, Any]) -> Any:
         if "enum" in schema:
@@ -112,7 +111,9 @@ class OracleAgent(BaseAgent):
     def __init__(self, env: gym.Env[Any, Any]) -> None:
         oracle_actions = getattr(env.unwrapped, "oracle_actions", None)
         if oracle_actions is None:
-            raise AgentError(f"{type(env.unwrapped).__name__} has no oracle_actions(); no oracle for it")
+            raise AgentError(
+                f"{type(env.unwrapped).__name__} has no oracle_actions(); no oracle for it"
+            )
         self._oracle_actions: Callable[[], list[str]] = oracle_actions
 
     def respond_batch(

@@ -1,5 +1,8 @@
-"""Agent specs, as the CLI takes them: ``oracle``, ``random``, ``noop``, ``smollm2``,
-``hf:<model id or path>``, ``openai:<base url>#<model>``."""
+"""Agent specs, as the CLI takes them.
+
+``oracle``, ``random``, ``noop``, ``smollm2``, ``hf:<model id or path>``,
+``openai:<base url>#<model>``.
+"""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ class TextEnv(gym.Env[str, str], ABC):
     ``_end_episode`` (release per-episode resources).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 1}
 
     default_max_turns: ClassVar[int]
     max_action_chars: ClassVar[int] = 65_536
@@ -67,7 +67,7 @@ class TextEnv(gym.Env[str, str], ABC):
     _init_args: tuple[tuple[Any, ...], dict[str, Any]]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> TextEnv:
-        # Remembered so that a replay fork can build an identical env.
+        """Create the env, remembering its arguments so that a replay fork can rebuild it."""
         instance = super().__new__(cls)
         instance._init_args = (args, kwargs)
         return instance
@@ -176,7 +176,9 @@ class TextEnv(gym.Env[str, str], ABC):
             )
         if len(observation) > self.max_observation_chars:
             cut = len(observation) - self.max_observation_chars + 64
-            observation = observation[: self.max_observation_chars - 64] + f"\n[... {cut:,} characters cut]"
+            observation = (
+                observation[: self.max_observation_chars - 64] + f"\n[... {cut:,} characters cut]"
+            )
         info["error"] = error.model_dump() if error else None
         self._done = terminated or truncated
         if self._done:
@@ -213,7 +215,9 @@ class TextEnv(gym.Env[str, str], ABC):
         text = self._conversation.render()
         if self._verdict is not None:
             outcome = "solved" if self._verdict.success else "not solved"
-            text += f"\n\n[verdict] {outcome} (score {self._verdict.score:.2f}): {self._verdict.reason}"
+            text += (
+                f"\n\n[verdict] {outcome} (score {self._verdict.score:.2f}): {self._verdict.reason}"
+            )
         return text
 
     def close(self) -> None:

@@ -29,7 +29,9 @@ __all__ = [
     "tool_response",
 ]
 
-TOOL_CALL_FORMAT = '<tool_call>{"name": "<tool name>", "arguments": {<argument>: <value>, ...}}</tool_call>'
+TOOL_CALL_FORMAT = (
+    '<tool_call>{"name": "<tool name>", "arguments": {<argument>: <value>, ...}}</tool_call>'
+)
 
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 _CODE_BLOCK = re.compile(r"```(?:python|py)[ \t]*\n(.*?)```", re.DOTALL)
@@ -132,7 +134,9 @@ def _parse_text(text: str, *, max_chars: int, code_blocks: bool) -> ParsedAction
     return ParsedAction(text=rest.strip(), tool_calls=calls, code_blocks=blocks)
 
 
-def _parse_message(message: Mapping[str, Any], *, max_chars: int, code_blocks: bool) -> ParsedAction:
+def _parse_message(
+    message: Mapping[str, Any], *, max_chars: int, code_blocks: bool
+) -> ParsedAction:
     content = message.get("content") or ""
     if not isinstance(content, str):
         return _error("invalid_action", "The message content must be text.")

@@ -21,7 +21,9 @@ from gymnasium.vector.utils import shared_memory as _shm
 
 __all__ = ["UnicodeText"]
 
-_SAMPLE_CHARSET = string.ascii_letters + string.digits + string.punctuation + " \n\tàéîõüßçñ中文данные🙂"
+_SAMPLE_CHARSET = (
+    string.ascii_letters + string.digits + string.punctuation + " \n\tàéîõüßçñ中文данные🙂"
+)
 
 
 class UnicodeText(Text):
@@ -35,9 +37,7 @@ class UnicodeText(Text):
         seed: int | np.random.Generator | None = None,
     ) -> None:
         """Build the space; bounds are inclusive and counted in characters."""
-        super().__init__(
-            max_length, min_length=min_length, charset=_SAMPLE_CHARSET, seed=seed
-        )
+        super().__init__(max_length, min_length=min_length, charset=_SAMPLE_CHARSET, seed=seed)
 
     def sample(self, mask: Any = None, probability: Any = None) -> str:
         """A random string, short by default so sampled actions stay cheap to step."""
@@ -68,7 +68,7 @@ class UnicodeText(Text):
 # Shared memory layout per env: one int32 length, then max_length code points.
 @_shm.create_shared_memory.register(UnicodeText)
 def _create_shared_memory(space: UnicodeText, n: int = 1, ctx: ModuleType = mp) -> Any:
-    return ctx.Array(np.dtype(np.int32).char, n * (space.max_length + 1))  # type: ignore[attr-defined]
+    return ctx.Array(np.dtype(np.int32).char, n * (space.max_length + 1))
 
 
 class SharedTexts(Sequence[str]):
@@ -95,7 +95,12 @@ class SharedTexts(Sequence[str]):
         if isinstance(index, slice):
             return tuple(self[i] for i in range(*index.indices(len(self))))
         row = self._data[index]
-        return row[1 : 1 + int(row[0])].astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+        return (
+            row[1 : 1 + int(row[0])]
+            .astype(np.uint32)
+            .tobytes()
+            .decode("utf-32-le", "surrogatepass")
+        )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> tuple[str, ...]:
         return tuple(self)
@@ -114,9 +119,7 @@ def _read_from_shared_memory(space: UnicodeText, shared_memory: Any, n: int = 1)
 
 
 @_shm.write_to_shared_memory.register(UnicodeText)
-def _write_to_shared_memory(
-    space: UnicodeText, index: int, value: str, shared_memory: Any
-) -> None:
+def _write_to_shared_memory(space: UnicodeText, index: int, value: str, shared_memory: Any) -> None:
     size = space.max_length + 1
     codes = np.frombuffer(value.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     destination = np.frombuffer(shared_memory.get_obj(), dtype=np.int32)

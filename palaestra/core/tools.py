@@ -122,7 +122,7 @@ def _build_tool(fn: Callable[..., Any]) -> Tool:
         fields[name] = (annotation, default)
         shown = _type_name(annotation)
         usage_parts.append(f"{name}: {shown}" + ("" if default is ... else f" = {default!r}"))
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{fn.__name__}_arguments",
         __config__=ConfigDict(strict=True, extra="forbid"),
         **fields,

@@ -46,7 +46,7 @@ class ToolCall(_Record):
     id: str | None = None
 
     def to_text(self) -> str:
-        """The call as a model writes it: ``<tool_call>{"name": ..., "arguments": ...}</tool_call>``."""
+        """The call as a model writes it: ``<tool_call>{"name", "arguments"}</tool_call>``."""
         body = json.dumps({"name": self.name, "arguments": self.arguments}, ensure_ascii=False)
         return f"<tool_call>{body}</tool_call>"
 

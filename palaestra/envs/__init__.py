@@ -8,7 +8,7 @@ register(
     EnvEntry(
         id="ToolUse-v0",
         entry_point="palaestra.envs.tool_use.env:ToolUseEnv",
-        description="Serve requests in simulated retail, calendar and travel services with typed tools",
+        description="Serve requests in simulated retail, calendar and travel services via tools",
         max_episode_steps=16,
     )
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 
@@ -67,7 +67,9 @@ def collect(
         raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
     if task_ids is not None and len(task_ids) < episodes:
         raise ConfigError(f"{episodes} episodes need {episodes} task ids, got {len(task_ids)}")
-    shared = None if isinstance(agent, type) or not hasattr(agent, "act_batch") else agent
+    shared: Agent | None = None
+    if not isinstance(agent, type) and hasattr(agent, "act_batch"):
+        shared = cast(Agent, agent)
     slots: list[_Slot] = []
     results: dict[int, Trajectory] = {}
     next_episode = 0
@@ -101,20 +103,23 @@ def collect(
     try:
         for _ in range(min(batch_size, episodes)):
             env = gym.make(env_id, **dict(env_kwargs or {}))
-            slots.append(_Slot(env=env, agent=shared or agent(env)))  # type: ignore[operator]
+            bound = shared if shared is not None else cast(AgentFactory, agent)(env)
+            slots.append(_Slot(env=env, agent=bound))
             start(slots[-1])
         while active := [s for s in slots if s.recorder is not None]:
             turns = _ask(shared, active)
-            for slot, turn in zip(active, turns):
+            for slot, turn in zip(active, turns, strict=True):
                 recorder = slot.recorder
                 assert recorder is not None
                 try:
                     observation, reward, terminated, truncated, info = slot.env.step(turn.text)
                 except Exception as exc:  # noqa: BLE001 - one broken env must not stop the others
-                    finish(slot, recorder.finish(ErrorInfo(type=type(exc).__name__, message=str(exc))))
+                    finish(
+                        slot, recorder.finish(ErrorInfo(type=type(exc).__name__, message=str(exc)))
+                    )
                     start(slot)
                     continue
-                recorder.record(turn, observation, reward, terminated, truncated, info)
+                recorder.record(turn, observation, float(reward), terminated, truncated, info)
                 if recorder.done:
                     finish(slot, recorder.finish())
                     start(slot)

@@ -13,7 +13,7 @@ __all__ = ["EpisodeRecorder"]
 
 
 class EpisodeRecorder:
-    """Grows a trajectory from ``reset`` and each ``step``, as any env (local or remote) returns them."""
+    """Grows a trajectory from what ``reset`` and each ``step`` return (local or remote env)."""
 
     def __init__(
         self,

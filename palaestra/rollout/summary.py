@@ -1,4 +1,4 @@
-"""What a batch of trajectories adds up to: success with its interval, reward, turns, tokens, errors."""
+"""What a run adds up to: success with its interval, reward, turns, tokens, errors."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def _diff(expected: Any, actual: Any, path: str, out: list[str], limit: int) -> 
         for key in sorted(expected.keys() & actual.keys(), key=str):
             _diff(expected[key], actual[key], _join(path, key), out, limit)
     elif isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        for index, (left, right) in enumerate(zip(expected, actual)):
+        for index, (left, right) in enumerate(zip(expected, actual, strict=True)):
             _diff(left, right, f"{where}[{index}]", out, limit)
     else:
         out.append(f"{where}: expected {_short(expected)}, got {_short(actual)}")

@@ -12,10 +12,21 @@ def test_scripted_agent_plays_its_script_by_turn():
     assert agent.act(conversation) == "first"
     conversation += [Message(role="assistant", content="first"), Message(role="tool", content="ok")]
     assert agent.act(conversation) == "second"
-    conversation += [Message(role="assistant", content="second"), Message(role="tool", content="ok")]
+    conversation += [
+        Message(role="assistant", content="second"),
+        Message(role="tool", content="ok"),
+    ]
     assert agent.act(conversation) == "second"
-    assert agent.act_batch([[{"role": "user", "content": "x"}], conversation]) == ["first", "second"]
-    assert ScriptedAgent(lambda messages: messages[-1]["content"].upper()).act([Message(role="user", content="ab")]) == "AB"
+    assert agent.act_batch([[{"role": "user", "content": "x"}], conversation]) == [
+        "first",
+        "second",
+    ]
+    assert (
+        ScriptedAgent(lambda messages: messages[-1]["content"].upper()).act(
+            [Message(role="user", content="ab")]
+        )
+        == "AB"
+    )
     with pytest.raises(AgentError, match="at least one action"):
         ScriptedAgent([])
 
@@ -44,6 +55,10 @@ def test_specs_resolve_and_bad_specs_explain():
     assert resolve_agent("oracle") is OracleAgent
     assert isinstance(resolve_agent("random", seed=1), RandomAgent)
     assert isinstance(resolve_agent("noop"), NoopAgent)
-    for bad, match in [("gpt", "unknown agent spec"), ("hf:", "names no model"), ("openai:http://x", "needs both parts")]:
+    for bad, match in [
+        ("gpt", "unknown agent spec"),
+        ("hf:", "names no model"),
+        ("openai:http://x", "needs both parts"),
+    ]:
         with pytest.raises(AgentError, match=match):
             resolve_agent(bad)

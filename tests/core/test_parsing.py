@@ -41,8 +41,16 @@ def test_plain_text_is_a_final_answer():
         ("<tool_call>{not json}</tool_call>", "malformed_tool_call", "not valid JSON"),
         ("<tool_call>[1, 2]</tool_call>", "malformed_tool_call", "expected a JSON object"),
         ('<tool_call>{"arguments": {}}</tool_call>', "malformed_tool_call", '"name"'),
-        ('<tool_call>{"name": "a", "arguments": [1]}</tool_call>', "malformed_tool_call", "must be a JSON object"),
-        ('<tool_call>{"name": "a", "args": {}}</tool_call>', "malformed_tool_call", "unexpected key"),
+        (
+            '<tool_call>{"name": "a", "arguments": [1]}</tool_call>',
+            "malformed_tool_call",
+            "must be a JSON object",
+        ),
+        (
+            '<tool_call>{"name": "a", "args": {}}</tool_call>',
+            "malformed_tool_call",
+            "unexpected key",
+        ),
         ('<tool_call>{"name": "a", "arguments": {}}', "malformed_tool_call", "not closed"),
         ('{"name": "a"}</tool_call>', "malformed_tool_call", "not closed"),
         (12345, "invalid_action", "must be text"),
@@ -60,7 +68,9 @@ def test_bad_actions_become_errors_that_explain_the_fix(action, kind, hint):
 
 
 def test_malformed_json_error_names_the_call_and_shows_the_format():
-    parsed = parse('<tool_call>{"name": "a", "arguments": {}}</tool_call><tool_call>{oops</tool_call>')
+    parsed = parse(
+        '<tool_call>{"name": "a", "arguments": {}}</tool_call><tool_call>{oops</tool_call>'
+    )
     assert parsed.error is not None
     assert "tool call 2" in parsed.error.message
     assert "<tool_call>" in parsed.error.message
@@ -69,7 +79,11 @@ def test_malformed_json_error_names_the_call_and_shows_the_format():
 def test_tool_call_objects_and_openai_dicts_are_accepted():
     call = ToolCall(name="get_order", arguments={"order_id": "O-1"})
     assert parse(call).tool_calls == [call]
-    openai = {"id": "call_1", "type": "function", "function": {"name": "get_order", "arguments": '{"order_id": "O-1"}'}}
+    openai = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_order", "arguments": '{"order_id": "O-1"}'},
+    }
     parsed = parse(openai)
     assert parsed.tool_calls[0].name == "get_order"
     assert parsed.tool_calls[0].arguments == {"order_id": "O-1"}
@@ -98,4 +112,7 @@ def test_tool_response_is_json_inside_the_block():
     block = tool_response("f", result={"x": "ü"})
     body = block.removeprefix("<tool_response>\n").removesuffix("\n</tool_response>")
     assert json.loads(body) == {"name": "f", "result": {"x": "ü"}}
-    assert json.loads(tool_response("f", error="nope").split("\n")[1]) == {"name": "f", "error": "nope"}
+    assert json.loads(tool_response("f", error="nope").split("\n")[1]) == {
+        "name": "f",
+        "error": "nope",
+    }

@@ -1,7 +1,11 @@
 import copy
 
 import numpy as np
-from gymnasium.vector.utils import create_shared_memory, read_from_shared_memory, write_to_shared_memory
+from gymnasium.vector.utils import (
+    create_shared_memory,
+    read_from_shared_memory,
+    write_to_shared_memory,
+)
 
 from palaestra.core.spaces import UnicodeText
 

@@ -13,9 +13,15 @@ def make(task_id="t-1", success=True):
         messages=[Message(role="system", content="rules"), Message(role="user", content="héllo")],
         steps=[
             StepRecord(
-                turn=1, action="a", observation="o", reward=1.0, terminated=True, truncated=False,
+                turn=1,
+                action="a",
+                observation="o",
+                reward=1.0,
+                terminated=True,
+                truncated=False,
                 tool_calls=[ToolCall(name="f", arguments={"x": [1, "ü"]})],
-                completion_ids=[1, 2], logprobs=[-0.5, -0.1],
+                completion_ids=[1, 2],
+                logprobs=[-0.5, -0.1],
             )
         ],
         reward=1.0,
@@ -56,5 +62,7 @@ def test_tool_call_forms():
     call = ToolCall(name="f", arguments={"a": 1})
     assert call.to_text() == '<tool_call>{"name": "f", "arguments": {"a": 1}}</tool_call>'
     assert call.to_openai("c1") == {
-        "id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "f", "arguments": '{"a": 1}'},
     }

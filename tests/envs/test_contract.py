@@ -71,7 +71,9 @@ def test_reset_info_and_no_ground_truth_leak(env_id):
     obs, reward, terminated, truncated, step_info = env.step(gold[0])
     assert {"turn", "tool_calls", "error"} <= set(step_info)
     assert not any("gold" in key for key in step_info)
-    assert all(a not in obs + json.dumps(step_info) for a in gold[1:] if a.startswith("<tool_call>"))
+    assert all(
+        a not in obs + json.dumps(step_info) for a in gold[1:] if a.startswith("<tool_call>")
+    )
 
 
 def test_oracle_solves_and_reward_is_terminal(env_id):
@@ -99,8 +101,17 @@ def test_same_seed_and_actions_give_the_same_transcript(env_id):
 def test_bad_input_never_raises_and_explains(env_id):
     env = gym.make(env_id)
     env.reset(seed=3)
-    for action in ["", "x" * 2_000_000, "\x00\x01", "<tool_call>{", 7, None, {"name": 3}, ["x"],
-                   '<tool_call>{"name": "no_such_tool", "arguments": {}}</tool_call>']:
+    for action in [
+        "",
+        "x" * 2_000_000,
+        "\x00\x01",
+        "<tool_call>{",
+        7,
+        None,
+        {"name": 3},
+        ["x"],
+        '<tool_call>{"name": "no_such_tool", "arguments": {}}</tool_call>',
+    ]:
         obs, reward, terminated, truncated, info = env.step(action)
         assert info["error"] is not None, action
         assert obs.startswith("Error: ") and info["error"]["message"] in obs
@@ -123,7 +134,9 @@ def test_turn_limit_truncates_with_a_verdict(env_id):
     env = gym.make(env_id, max_turns=3)
     env.reset(seed=0)
     read = env.unwrapped.oracle_actions()[0]
-    outcomes = [env.step(read) if i < 2 else env.step("<tool_call>{oops</tool_call>") for i in range(3)]
+    outcomes = [
+        env.step(read) if i < 2 else env.step("<tool_call>{oops</tool_call>") for i in range(3)
+    ]
     *_, (obs, reward, terminated, truncated, info) = outcomes
     assert truncated and not terminated and reward == 0.0
     assert info["success"] is False and "turn limit" in info["verdict"]
@@ -195,7 +208,8 @@ def test_import_is_light_and_fast():
         "import gymnasium as gym, palaestra\n"
         "env = gym.make('ToolUse-v0')\n"
         "elapsed = time.perf_counter() - t\n"
-        "heavy = [m for m in ('torch', 'transformers', 'trl', 'docker', 'fastapi') if m in sys.modules]\n"
+        "heavy = ('torch', 'transformers', 'trl', 'docker', 'fastapi')\n"
+        "heavy = [m for m in heavy if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "print(elapsed)\n"
     )

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from palaestra.agents import NoopAgent, OracleAgent, RandomAgent
+from palaestra.core.types import ToolCall
 from palaestra.envs.tool_use import DOMAINS, ToolUseEnv, ToolUseTasks
 from palaestra.errors import ConfigError, TaskError
 from palaestra.rollout import collect, summarize
@@ -100,7 +101,9 @@ def test_domain_and_difficulty_filters():
 
 
 def _answer_task(tasks, domain):
-    return next(t for d in (1, 2, 3) for t in islice(tasks.iterate(domain, d), 200) if t.task.answer)
+    return next(
+        t for d in (1, 2, 3) for t in islice(tasks.iterate(domain, d), 200) if t.task.answer
+    )
 
 
 def _action_task(tasks, domain):
@@ -132,12 +135,14 @@ def test_doing_nothing_fails_an_action_task_and_says_what_differs(domain):
 def test_an_extra_side_effect_fails_the_task():
     tasks = ToolUseTasks()
     found = next(
-        t for t in tasks.iterate("retail", 1)
+        t
+        for t in tasks.iterate("retail", 1)
         if t.task.gold_actions[0].name == "cancel_order"
         and sum(o["status"] == "pending" for o in t.initial_state["orders"].values()) > 1
     )
     other = next(
-        o["id"] for o in found.initial_state["orders"].values()
+        o["id"]
+        for o in found.initial_state["orders"].values()
         if o["status"] == "pending" and o["id"] != found.task.gold_actions[0].arguments["order_id"]
     )
     env = ToolUseEnv()
@@ -145,7 +150,7 @@ def test_an_extra_side_effect_fails_the_task():
     gold = env.oracle_actions()
     env.step(gold[0])
     *_, info = env.step(
-        f'<tool_call>{{"name": "cancel_order", "arguments": {{"order_id": "{other}", "reason": "no longer needed"}}}}</tool_call>'
+        ToolCall(name="cancel_order", arguments={"order_id": other, "reason": "no longer needed"})
     )
     assert info["error"] is None
     *_, reward, _, _, info = env.step(gold[-1])
@@ -154,8 +159,14 @@ def test_an_extra_side_effect_fails_the_task():
 
 # ---------------------------------------------------------------- arbitrary actions (hypothesis)
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 10_000) | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 10_000)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -178,7 +189,9 @@ def _tool_call_actions(domain, ids):
     def action(draw):
         name = draw(names)
         schema = toolbox.tools[name].spec.parameters["properties"] if name in toolbox.tools else {}
-        keys = draw(st.lists(st.sampled_from(sorted(schema) or ["x"]) | st.text(max_size=5), max_size=4))
+        keys = draw(
+            st.lists(st.sampled_from(sorted(schema) or ["x"]) | st.text(max_size=5), max_size=4)
+        )
         arguments = {k: draw(values) for k in keys}
         return "<tool_call>" + json.dumps({"name": name, "arguments": arguments}) + "</tool_call>"
 
@@ -204,13 +217,17 @@ def test_arbitrary_actions_never_raise_and_rejected_calls_change_nothing(domain)
     @given(seed=st.integers(0, 50), data=st.data())
     def check(seed, data):
         env.reset(seed=seed)
-        actions = data.draw(st.lists(_actions(domain, _world_ids(env.world.state)), min_size=1, max_size=4))
+        actions = data.draw(
+            st.lists(_actions(domain, _world_ids(env.world.state)), min_size=1, max_size=4)
+        )
         for action in actions:
             before = env.world.snapshot()
             obs, reward, terminated, truncated, info = env.step(action)
             assert isinstance(obs, str) and env.observation_space.contains(obs)
             error = info["error"]
-            if error is not None and (error["type"] != "tool_error" or len(info["tool_calls"]) == 1):
+            if error is not None and (
+                error["type"] != "tool_error" or len(info["tool_calls"]) == 1
+            ):
                 rejected.append(error["type"])
                 assert env.world.snapshot() == before, (action, error)
                 assert error["message"] and not terminated
@@ -219,4 +236,6 @@ def test_arbitrary_actions_never_raise_and_rejected_calls_change_nothing(domain)
 
     check()
     assert len(rejected) > 200
-    assert {"invalid_arguments", "malformed_tool_call", "invalid_action", "tool_error"} <= set(rejected)
+    assert {"invalid_arguments", "malformed_tool_call", "invalid_action", "tool_error"} <= set(
+        rejected
+    )

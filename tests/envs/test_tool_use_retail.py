@@ -13,13 +13,21 @@ from palaestra.errors import ToolError
 def _has_everything(world):
     statuses = {o["status"] for o in world.state["orders"].values()}
     stocks = [p["stock"] for p in world.state["products"].values()]
-    return {"pending", "shipped", "delivered", "cancelled"} <= statuses and 0 in stocks and max(stocks) >= 2
+    return (
+        {"pending", "shipped", "delivered", "cancelled"} <= statuses
+        and 0 in stocks
+        and max(stocks) >= 2
+    )
 
 
 @pytest.fixture
 def world():
     """The first generated world that has an order in every status and a sold-out product."""
-    return next(w for w in (RetailWorld.generate(random.Random(s)) for s in range(100)) if _has_everything(w))
+    return next(
+        w
+        for w in (RetailWorld.generate(random.Random(s)) for s in range(100))
+        if _has_everything(w)
+    )
 
 
 def order_with(world, status):
@@ -34,7 +42,9 @@ def refuses(world, tool, match, **arguments):
 
 
 def test_generated_world_is_deterministic_and_consistent(world):
-    assert RetailWorld.generate(random.Random(0)).state == RetailWorld.generate(random.Random(0)).state
+    assert (
+        RetailWorld.generate(random.Random(0)).state == RetailWorld.generate(random.Random(0)).state
+    )
     for order in world.state["orders"].values():
         assert order["customer_id"] in world.state["customers"]
         total = sum(line["unit_price"] * line["quantity"] for line in order["items"])
@@ -52,7 +62,9 @@ def test_look_ups(world):
     assert product["id"] in [p["id"] for p in world.search_products(product["category"])]
     result = world.get_order(order_with(world, "pending")["id"])
     result["items"][0]["quantity"] = 999  # results are copies: the world must not change
-    assert all(line["quantity"] != 999 for o in world.state["orders"].values() for line in o["items"])
+    assert all(
+        line["quantity"] != 999 for o in world.state["orders"].values() for line in o["items"]
+    )
 
 
 def test_place_order_takes_stock_and_makes_a_pending_order(world):
@@ -84,20 +96,71 @@ def test_every_refusal_leaves_the_world_unchanged(world):
     refuses(world, "get_product", "No product with id", product_id="P-0")
     refuses(world, "find_customer", "must not be empty", name="  ")
     refuses(world, "search_products", "must not be empty", query="")
-    refuses(world, "place_order", "No customer", customer_id="C-0", product_id=product["id"], quantity=1)
-    refuses(world, "place_order", "No product", customer_id=customer_id, product_id="P-0", quantity=1)
-    refuses(world, "place_order", "between 1 and 10", customer_id=customer_id, product_id=product["id"], quantity=0)
-    refuses(world, "place_order", "between 1 and 10", customer_id=customer_id, product_id=product["id"], quantity=11)
-    refuses(world, "place_order", "in stock; cannot order", customer_id=customer_id, product_id=product["id"], quantity=product["stock"] + 1)
+    refuses(
+        world, "place_order", "No customer", customer_id="C-0", product_id=product["id"], quantity=1
+    )
+    refuses(
+        world, "place_order", "No product", customer_id=customer_id, product_id="P-0", quantity=1
+    )
+    refuses(
+        world,
+        "place_order",
+        "between 1 and 10",
+        customer_id=customer_id,
+        product_id=product["id"],
+        quantity=0,
+    )
+    refuses(
+        world,
+        "place_order",
+        "between 1 and 10",
+        customer_id=customer_id,
+        product_id=product["id"],
+        quantity=11,
+    )
+    refuses(
+        world,
+        "place_order",
+        "in stock; cannot order",
+        customer_id=customer_id,
+        product_id=product["id"],
+        quantity=product["stock"] + 1,
+    )
     for status in ("shipped", "delivered", "cancelled"):
         order_id = order_with(world, status)["id"]
-        refuses(world, "cancel_order", "only pending orders can be cancelled", order_id=order_id, reason="no longer needed")
-        refuses(world, "update_order_address", "only a pending order's address", order_id=order_id, address="1 Elm Street")
-    refuses(world, "update_order_address", "must not be empty", order_id=order_with(world, "pending")["id"], address=" ")
+        refuses(
+            world,
+            "cancel_order",
+            "only pending orders can be cancelled",
+            order_id=order_id,
+            reason="no longer needed",
+        )
+        refuses(
+            world,
+            "update_order_address",
+            "only a pending order's address",
+            order_id=order_id,
+            address="1 Elm Street",
+        )
+    refuses(
+        world,
+        "update_order_address",
+        "must not be empty",
+        order_id=order_with(world, "pending")["id"],
+        address=" ",
+    )
     for status in ("pending", "shipped", "cancelled"):
-        refuses(world, "return_order", "only delivered orders", order_id=order_with(world, status)["id"])
+        refuses(
+            world, "return_order", "only delivered orders", order_id=order_with(world, status)["id"]
+        )
     for email in ("no-at-sign", "a@b", "@x.com", "a b@x.com"):
-        refuses(world, "update_customer_email", "not a valid email", customer_id=customer_id, email=email)
+        refuses(
+            world,
+            "update_customer_email",
+            "not a valid email",
+            customer_id=customer_id,
+            email=email,
+        )
 
 
 def test_refused_order_does_not_advance_the_id_counter(world):

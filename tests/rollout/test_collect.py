@@ -46,7 +46,9 @@ def test_an_env_failure_is_recorded_and_the_others_carry_on():
     gym.register("Exploding-v0", entry_point=_Exploding, max_episode_steps=16)
     trajectories = collect("Exploding-v0", OracleAgent, 30, seed=0, batch_size=4)
     failed = [t for t in trajectories if t.error is not None]
-    assert failed and all(t.error.type == "RuntimeError" and "sandbox died" in t.error.message for t in failed)
+    assert failed and all(
+        t.error.type == "RuntimeError" and "sandbox died" in t.error.message for t in failed
+    )
     assert all(t.success for t in trajectories if t.error is None)
     assert summarize(trajectories).failed_episodes == len(failed)
 

@@ -32,7 +32,7 @@ OPEN, CLOSE = 9 * 60, 17 * 60
 SLOTS = (CLOSE - OPEN) // SLOT
 MAX_SUBJECT = 80
 
-_CLOCK = re.compile(r"^(\d\d):(\d\d)$")
+_CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
 _ROOMS = "Atlas Birch Cedar Delta Ember Fjord Granite Harbor Iris Juniper Kestrel Lumen".split()
 _CAPACITIES = (2, 3, 4, 6, 8, 10, 12)
 _TITLES = (
@@ -189,7 +189,7 @@ class CalendarWorld(World):
     def _slots(start: str, duration_minutes: int) -> tuple[int, int]:
         """The first slot and length of a meeting at ``start``; refuses times off the grid."""
         _check_duration(duration_minutes)
-        match = _CLOCK.match(start)
+        match = _CLOCK.fullmatch(start)
         if match is None:
             raise ToolError(f"start must be a 24-hour time like '09:30' (HH:MM), got {start!r}.")
         hours, mins = int(match.group(1)), int(match.group(2))
@@ -567,17 +567,6 @@ def _calendar(world: World) -> CalendarWorld:
     return world if isinstance(world, CalendarWorld) else CalendarWorld(world.state)
 
 
-def _feasible(world: World, gold: list[ToolCall]) -> bool:
-    """Whether the gold calls all succeed, tried on a copy of the world."""
-    check = world.copy()
-    try:
-        for call in gold:
-            check.run(call)
-    except ToolError:
-        return False
-    return True
-
-
 def _meetings(world: World) -> list[dict[str, Any]]:
     return [m for m in world.state["meetings"].values() if m["status"] == "scheduled"]
 
@@ -621,10 +610,6 @@ def _moves(world: World, meeting: dict[str, Any], days: tuple[str, ...]) -> list
         for s in cal._free_starts(group, meeting["room"], day, length, meeting["id"])
         if (day, s) != current
     ]
-
-
-def _organized(world: World, person_id: str) -> list[dict[str, Any]]:
-    return [m for m in _meetings(world) if m["organizer_id"] == person_id]
 
 
 def _draft(

@@ -43,7 +43,8 @@ class ToolUseEnv(TextEnv):
 
     Args:
         domain: ``"retail"``, ``"calendar"``, ``"travel"`` or a list of them; all by default.
-        difficulty: level 1 (one call), 2 (two or three), 3 (four or more), or a list; all by default.
+        difficulty: level 1 (one call), 2 (two or three), 3 (four or more), or a list of
+            levels; all by default.
         split: ``"train"`` or ``"test"``; disjoint by construction.
         max_turns: turn limit (defaults to the registered ``max_episode_steps``, 16).
         render_mode: ``"ansi"`` or None; ``render()`` returns the transcript either way.

@@ -23,10 +23,38 @@ CANCEL_REASONS: tuple[str, ...] = ("no longer needed", "ordered by mistake", "fo
 MAX_QUANTITY = 10
 
 _CATALOGUE = {
-    "kitchen": ["ceramic mug", "chef knife", "cast iron pan", "tea kettle", "salad bowl", "pepper mill"],
-    "office": ["desk lamp", "notebook set", "fountain pen", "monitor stand", "paper tray", "stapler"],
-    "outdoor": ["camping stove", "hiking backpack", "water bottle", "rain jacket", "head torch", "tent"],
-    "electronics": ["usb-c charger", "wireless mouse", "bluetooth speaker", "hdmi cable", "webcam", "power bank"],
+    "kitchen": [
+        "ceramic mug",
+        "chef knife",
+        "cast iron pan",
+        "tea kettle",
+        "salad bowl",
+        "pepper mill",
+    ],
+    "office": [
+        "desk lamp",
+        "notebook set",
+        "fountain pen",
+        "monitor stand",
+        "paper tray",
+        "stapler",
+    ],
+    "outdoor": [
+        "camping stove",
+        "hiking backpack",
+        "water bottle",
+        "rain jacket",
+        "head torch",
+        "tent",
+    ],
+    "electronics": [
+        "usb-c charger",
+        "wireless mouse",
+        "bluetooth speaker",
+        "hdmi cable",
+        "webcam",
+        "power bank",
+    ],
 }
 _COLOURS = ["red", "blue", "green", "black", "white", "grey", "yellow"]
 
@@ -55,9 +83,16 @@ class RetailWorld(World):
         for index, name in enumerate(person_names(rng, rng.randint(6, 10))):
             cid = f"C-{customer_base + index}"
             email = name.lower().replace(" ", ".") + "@example.com"
-            customers[cid] = {"id": cid, "name": name, "email": email, "address": street_address(rng)}
+            customers[cid] = {
+                "id": cid,
+                "name": name,
+                "email": email,
+                "address": street_address(rng),
+            }
         products = {}
-        picks = rng.sample([(c, item) for c, items in _CATALOGUE.items() for item in items], rng.randint(12, 18))
+        picks = rng.sample(
+            [(c, item) for c, items in _CATALOGUE.items() for item in items], rng.randint(12, 18)
+        )
         for index, (category, item) in enumerate(picks):
             pid = f"P-{product_base + index}"
             products[pid] = {
@@ -71,9 +106,15 @@ class RetailWorld(World):
         statuses = ["pending", "pending", "shipped", "delivered", "delivered", "cancelled"]
         for index in range(rng.randint(10, 18)):
             oid = f"O-{order_base + index}"
-            lines = []
+            lines: list[dict[str, Any]] = []
             for pid in rng.sample(sorted(products), rng.randint(1, 3)):
-                lines.append({"product_id": pid, "quantity": rng.randint(1, 3), "unit_price": products[pid]["price"]})
+                lines.append(
+                    {
+                        "product_id": pid,
+                        "quantity": rng.randint(1, 3),
+                        "unit_price": products[pid]["price"],
+                    }
+                )
             customer = customers[rng.choice(sorted(customers))]
             orders[oid] = {
                 "id": oid,
@@ -83,23 +124,34 @@ class RetailWorld(World):
                 "address": customer["address"],
                 "total": _money(sum(line["unit_price"] * line["quantity"] for line in lines)),
             }
-        state = {"customers": customers, "products": products, "orders": orders, "next_order": order_base + len(orders)}
+        state = {
+            "customers": customers,
+            "products": products,
+            "orders": orders,
+            "next_order": order_base + len(orders),
+        }
         return cls(state)
 
     # ------------------------------------------------------------------------------ look-ups
     def _customer(self, customer_id: str) -> dict[str, Any]:
         if customer_id not in self.state["customers"]:
-            raise ToolError(f"No customer with id {customer_id!r}. Use find_customer to look up ids.")
+            raise ToolError(
+                f"No customer with id {customer_id!r}. Use find_customer to look up ids."
+            )
         return self.state["customers"][customer_id]
 
     def _product(self, product_id: str) -> dict[str, Any]:
         if product_id not in self.state["products"]:
-            raise ToolError(f"No product with id {product_id!r}. Use search_products to look up ids.")
+            raise ToolError(
+                f"No product with id {product_id!r}. Use search_products to look up ids."
+            )
         return self.state["products"][product_id]
 
     def _order(self, order_id: str) -> dict[str, Any]:
         if order_id not in self.state["orders"]:
-            raise ToolError(f"No order with id {order_id!r}. Use list_orders to see a customer's orders.")
+            raise ToolError(
+                f"No order with id {order_id!r}. Use list_orders to see a customer's orders."
+            )
         return self.state["orders"][order_id]
 
     # ---------------------------------------------------------------------------------- tools
@@ -219,7 +271,9 @@ class RetailWorld(World):
         """
         order = self._order(order_id)
         if order["status"] != "pending":
-            raise ToolError(f"Order {order_id} is {order['status']}; only pending orders can be cancelled.")
+            raise ToolError(
+                f"Order {order_id} is {order['status']}; only pending orders can be cancelled."
+            )
         for line in order["items"]:
             if line["product_id"] in self.state["products"]:
                 self.state["products"][line["product_id"]]["stock"] += line["quantity"]
@@ -254,7 +308,9 @@ class RetailWorld(World):
         """
         order = self._order(order_id)
         if order["status"] != "delivered":
-            raise ToolError(f"Order {order_id} is {order['status']}; only delivered orders can be returned.")
+            raise ToolError(
+                f"Order {order_id} is {order['status']}; only delivered orders can be returned."
+            )
         order["status"] = "returned"
         return {"order_id": order_id, "status": "returned"}
 
@@ -301,12 +357,17 @@ def _cancel_by_id(world: World, rng: random.Random) -> TaskDraft | None:
     if not pending:
         return None
     order, reason = rng.choice(pending), rng.choice(CANCEL_REASONS)
-    phrasing = rng.choice([
-        "Please cancel order {oid}, the reason is: {reason}.",
-        "Cancel my order {oid} ({reason}).",
-        "I want to cancel order {oid}; reason: {reason}.",
-    ])
-    return TaskDraft(phrasing.format(oid=order["id"], reason=reason), [_call("cancel_order", order_id=order["id"], reason=reason)])
+    phrasing = rng.choice(
+        [
+            "Please cancel order {oid}, the reason is: {reason}.",
+            "Cancel my order {oid} ({reason}).",
+            "I want to cancel order {oid}; reason: {reason}.",
+        ]
+    )
+    return TaskDraft(
+        phrasing.format(oid=order["id"], reason=reason),
+        [_call("cancel_order", order_id=order["id"], reason=reason)],
+    )
 
 
 def _readdress_by_id(world: World, rng: random.Random) -> TaskDraft | None:
@@ -316,8 +377,16 @@ def _readdress_by_id(world: World, rng: random.Random) -> TaskDraft | None:
     order, address = rng.choice(pending), street_address(rng)
     if address == order["address"]:
         return None
-    prompt = rng.choice(["Ship order {oid} to {address} instead.", "Please change the delivery address of order {oid} to {address}."])
-    return TaskDraft(prompt.format(oid=order["id"], address=address), [_call("update_order_address", order_id=order["id"], address=address)])
+    prompt = rng.choice(
+        [
+            "Ship order {oid} to {address} instead.",
+            "Please change the delivery address of order {oid} to {address}.",
+        ]
+    )
+    return TaskDraft(
+        prompt.format(oid=order["id"], address=address),
+        [_call("update_order_address", order_id=order["id"], address=address)],
+    )
 
 
 def _return_by_id(world: World, rng: random.Random) -> TaskDraft | None:
@@ -325,23 +394,38 @@ def _return_by_id(world: World, rng: random.Random) -> TaskDraft | None:
     if not delivered:
         return None
     order = rng.choice(delivered)
-    prompt = rng.choice(["I'd like to return order {oid}.", "Please process a return for order {oid}."])
+    prompt = rng.choice(
+        ["I'd like to return order {oid}.", "Please process a return for order {oid}."]
+    )
     return TaskDraft(prompt.format(oid=order["id"]), [_call("return_order", order_id=order["id"])])
 
 
 def _stock_question(world: World, rng: random.Random) -> TaskDraft | None:
     product = rng.choice(list(world.state["products"].values()))
-    prompt = rng.choice([
-        "How many units of product {pid} are in stock? Reply with the number.",
-        "What is the current stock of {pid}? Answer with the number of units.",
-    ])
-    return TaskDraft(prompt.format(pid=product["id"]), [_call("get_product", product_id=product["id"])], answer=str(product["stock"]))
+    prompt = rng.choice(
+        [
+            "How many units of product {pid} are in stock? Reply with the number.",
+            "What is the current stock of {pid}? Answer with the number of units.",
+        ]
+    )
+    return TaskDraft(
+        prompt.format(pid=product["id"]),
+        [_call("get_product", product_id=product["id"])],
+        answer=str(product["stock"]),
+    )
 
 
 def _status_question(world: World, rng: random.Random) -> TaskDraft | None:
     order = rng.choice(list(world.state["orders"].values()))
-    prompt = "What is the status of order {oid}? Answer with one word: pending, shipped, delivered, cancelled or returned."
-    return TaskDraft(prompt.format(oid=order["id"]), [_call("get_order", order_id=order["id"])], answer=order["status"])
+    prompt = (
+        "What is the status of order {oid}? Answer with one word: pending, shipped, delivered, "
+        "cancelled or returned."
+    )
+    return TaskDraft(
+        prompt.format(oid=order["id"]),
+        [_call("get_order", order_id=order["id"])],
+        answer=order["status"],
+    )
 
 
 def _cancel_my_pending(world: World, rng: random.Random) -> TaskDraft | None:
@@ -350,7 +434,9 @@ def _cancel_my_pending(world: World, rng: random.Random) -> TaskDraft | None:
         return None
     customer, reason = rng.choice(candidates), rng.choice(CANCEL_REASONS)
     order = _orders(world, "pending", customer["id"])[0]
-    prompt = f"Hi, this is {customer['name']}. Please cancel my pending order; the reason is: {reason}."
+    prompt = (
+        f"Hi, this is {customer['name']}. Please cancel my pending order; the reason is: {reason}."
+    )
     gold = [
         _call("find_customer", name=customer["name"]),
         _call("list_orders", customer_id=customer["id"]),
@@ -370,7 +456,9 @@ def _buy_product(world: World, rng: random.Random) -> TaskDraft | None:
     gold = [
         _call("find_customer", name=customer["name"]),
         _call("search_products", query=product["name"]),
-        _call("place_order", customer_id=customer["id"], product_id=product["id"], quantity=quantity),
+        _call(
+            "place_order", customer_id=customer["id"], product_id=product["id"], quantity=quantity
+        ),
     ]
     return TaskDraft(prompt, gold)
 
@@ -382,16 +470,24 @@ def _latest_total(world: World, rng: random.Random) -> TaskDraft | None:
         return None
     latest = orders[-1]
     prompt = f"What is the total of {customer['name']}'s most recent order? Answer with the amount."
-    gold = [_call("find_customer", name=customer["name"]), _call("list_orders", customer_id=customer["id"])]
+    gold = [
+        _call("find_customer", name=customer["name"]),
+        _call("list_orders", customer_id=customer["id"]),
+    ]
     return TaskDraft(prompt, gold, answer=f"{latest['total']:.2f}")
 
 
 def _change_email(world: World, rng: random.Random) -> TaskDraft | None:
     customer = rng.choice(list(world.state["customers"].values()))
     first, last = customer["name"].lower().split()
-    email = f"{first[0]}{last}{rng.randint(1, 99)}@{rng.choice(['mail.com', 'post.net', 'inbox.org'])}"
+    email = (
+        f"{first[0]}{last}{rng.randint(1, 99)}@{rng.choice(['mail.com', 'post.net', 'inbox.org'])}"
+    )
     prompt = f"This is {customer['name']}; please update my email address to {email}."
-    gold = [_call("find_customer", name=customer["name"]), _call("update_customer_email", customer_id=customer["id"], email=email)]
+    gold = [
+        _call("find_customer", name=customer["name"]),
+        _call("update_customer_email", customer_id=customer["id"], email=email),
+    ]
     return TaskDraft(prompt, gold)
 
 
@@ -400,7 +496,11 @@ def _cancel_all_then_buy(world: World, rng: random.Random) -> TaskDraft | None:
     in_stock = [p for p in world.state["products"].values() if p["stock"] >= 1]
     if not candidates or not in_stock:
         return None
-    customer, reason, product = rng.choice(candidates), rng.choice(CANCEL_REASONS), rng.choice(in_stock)
+    customer, reason, product = (
+        rng.choice(candidates),
+        rng.choice(CANCEL_REASONS),
+        rng.choice(in_stock),
+    )
     pending = _orders(world, "pending", customer["id"])
     # Cancelling restores stock, so the purchase must still fit after cancellations.
     quantity = 1
@@ -408,18 +508,25 @@ def _cancel_all_then_buy(world: World, rng: random.Random) -> TaskDraft | None:
         f"I'm {customer['name']}. Cancel all of my pending orders (reason: {reason}), "
         f"then order one {product['name']} for me."
     )
-    gold = [_call("find_customer", name=customer["name"]), _call("list_orders", customer_id=customer["id"])]
+    gold = [
+        _call("find_customer", name=customer["name"]),
+        _call("list_orders", customer_id=customer["id"]),
+    ]
     gold += [_call("cancel_order", order_id=o["id"], reason=reason) for o in pending]
     gold += [
         _call("search_products", query=product["name"]),
-        _call("place_order", customer_id=customer["id"], product_id=product["id"], quantity=quantity),
+        _call(
+            "place_order", customer_id=customer["id"], product_id=product["id"], quantity=quantity
+        ),
     ]
     return TaskDraft(prompt, gold)
 
 
 def _return_and_readdress(world: World, rng: random.Random) -> TaskDraft | None:
     candidates = [
-        c for c in _customers_with(world, "delivered", count=1) if len(_orders(world, "pending", c["id"])) == 1
+        c
+        for c in _customers_with(world, "delivered", count=1)
+        if len(_orders(world, "pending", c["id"])) == 1
     ]
     if not candidates:
         return None
@@ -456,7 +563,8 @@ def _cheapest_in_category(world: World, rng: random.Random) -> TaskDraft | None:
         return None
     prompt = (
         f"I'm {customer['name']}. Order one unit of the cheapest product in the {category} "
-        f"category for me, and change the address of my pending order {pending['id']} to {address}. "
+        f"category for me, and change the address of my pending order {pending['id']} "
+        f"to {address}. "
         "Tell me the price of what you ordered."
     )
     gold = [

@@ -20,6 +20,7 @@ import numpy as np
 
 # from palaestra.envs.tool_use.calendar import CALENDAR
 from palaestra.envs.tool_use.retail import RETAIL
+
 # from palaestra.envs.tool_use.travel import TRAVEL
 from palaestra.envs.tool_use.world import Domain
 from palaestra.errors import ConfigError, TaskError
@@ -113,14 +114,20 @@ class ToolUseTasks:
     def get(self, task_id: str) -> ToolUseTask:
         """The task with this id; it must exist and belong to this split."""
         match = _TASK_ID.match(task_id) if isinstance(task_id, str) else None
-        if match is None or match.group(1) not in DOMAINS or int(match.group(2)) not in DIFFICULTIES:
+        if (
+            match is None
+            or match.group(1) not in DOMAINS
+            or int(match.group(2)) not in DIFFICULTIES
+        ):
             raise TaskError(
                 f"{task_id!r} is not a ToolUse task id; ids look like 'retail-2-417' "
                 f"(domain: {', '.join(DOMAINS)}; level: 1-3; then an index)"
             )
         found = make_task(match.group(1), int(match.group(2)), int(match.group(3)))
         if found is None:
-            raise TaskError(f"index {match.group(3)} yields no task for {task_id!r}; try another index")
+            raise TaskError(
+                f"index {match.group(3)} yields no task for {task_id!r}; try another index"
+            )
         if found.task.split != self.split:
             raise TaskError(
                 f"task {task_id!r} belongs to the {found.task.split} split, "
@@ -129,7 +136,7 @@ class ToolUseTasks:
         return found
 
     def sample(self, rng: np.random.Generator) -> ToolUseTask:
-        """A task drawn with ``rng``: a domain, a level, then the first usable index from a random start."""
+        """A task drawn with ``rng``: a domain, a level, then the first usable index from there."""
         domain = self.domains[int(rng.integers(len(self.domains)))]
         difficulty = self.difficulties[int(rng.integers(len(self.difficulties)))]
         start = int(rng.integers(0, 2**31))
@@ -150,4 +157,6 @@ class ToolUseTasks:
                 yield found
             else:
                 skipped += 1
-        raise TaskError(f"no {self.split} task found for {domain} level {difficulty} near index {index}")
+        raise TaskError(
+            f"no {self.split} task found for {domain} level {difficulty} near index {index}"
+        )

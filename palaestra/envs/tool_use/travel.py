@@ -34,8 +34,6 @@ _AIRPORTS = {
 }  # fmt: skip
 _SEAT = re.compile(r"([1-9][0-9]?)([A-Z])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 _SEATS = tuple(f"{row}{letter}" for row in range(1, 10) for letter in SEAT_LETTERS)
 _SEAT_ORDER = {seat: index for index, seat in enumerate(_SEATS)}
 
@@ -53,6 +51,71 @@ def _free(flight: dict[str, Any]) -> list[str]:
 
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _make_flights(
+    rng: random.Random, codes: list[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+    """Flights on three routes over three days, and the seats outsiders hold on each."""
+    start = datetime.date(2025, rng.randint(3, 10), rng.randint(1, 26))
+    dates = [(start + datetime.timedelta(days=d)).isoformat() for d in range(3)]
+    specs = []
+    for origin, destination in rng.sample([(a, b) for a in codes for b in codes if a != b], 3):
+        duration, base = rng.randrange(70, 220, 5), rng.randint(60, 200)
+        for day, date in enumerate(dates):
+            count = rng.choice((1, 2, 2, 3) if day == 0 else (0, 1, 2, 2, 3))
+            for departure in sorted(rng.sample(range(360, 1201, 5), count)):  # 06:00-20:00
+                business = rng.random() < 0.2
+                cents = rng.randint(base * 70, base * 180) * (3 if business else 1)
+                specs.append((origin, destination, date, departure, duration, cents, business))
+    flights: dict[str, dict[str, Any]] = {}
+    occupied: dict[str, set[str]] = {}
+    for number, spec in zip(rng.sample(range(100, 1000), len(specs)), specs, strict=True):
+        origin, destination, date, departure, duration, cents, business = spec
+        fid = f"FL-{number}"
+        rows, fill = rng.choice((5, 6)), rng.uniform(0.2, 0.5)
+        seats = _SEATS[: rows * len(SEAT_LETTERS)]
+        occupied[fid] = {seat for seat in seats if rng.random() < fill}
+        flights[fid] = {
+            "id": fid, "origin": origin, "destination": destination, "date": date,
+            "departure": _clock(departure), "arrival": _clock(departure + duration),
+            "price": cents / 100, "cabin": "business" if business else "economy",
+            "rows": rows, "taken": [],
+        }  # fmt: skip
+    return flights, occupied
+
+
+def _make_bookings(
+    rng: random.Random,
+    flights: dict[str, dict[str, Any]],
+    passengers: dict[str, dict[str, Any]],
+    occupied: dict[str, set[str]],
+    first: int,
+) -> dict[str, dict[str, Any]]:
+    """Bookings numbered from ``first``; a confirmed one adds its seat to ``occupied``."""
+    bookings: dict[str, dict[str, Any]] = {}
+    holding: set[tuple[str, str]] = set()
+    flight_ids, passenger_ids = list(flights), list(passengers)
+    for _ in range(rng.randint(8, 12)):
+        pid, fid = rng.choice(passenger_ids), rng.choice(flight_ids)
+        flight = flights[fid]
+        free = [seat for seat in _seats(flight) if seat not in occupied[fid]]
+        if (pid, fid) in holding or not free:
+            continue
+        seat = rng.choice(free)
+        confirmed = rng.random() < 0.8
+        if confirmed:
+            holding.add((pid, fid))
+            occupied[fid].add(seat)
+        bid = f"BK-{first + len(bookings)}"
+        bookings[bid] = {
+            "id": bid, "passenger_id": pid, "flight_id": fid, "seat": seat,
+            "status": "confirmed" if confirmed else "cancelled",
+            "checked_in": confirmed and rng.random() < 0.25,
+            "bags": rng.randint(0, BAG_LIMITS[passengers[pid]["tier"]]),
+            "price": flight["price"],
+        }  # fmt: skip
+    return bookings
 
 
 class TravelWorld(World):
@@ -74,60 +137,14 @@ class TravelWorld(World):
         """Four airports, three routes over three days, 6-9 passengers, up to 12 bookings."""
         codes = rng.sample(sorted(_AIRPORTS), 4)
         airports = {code: {"code": code, "city": _AIRPORTS[code]} for code in codes}
-        start = datetime.date(2025, rng.randint(3, 10), rng.randint(1, 26))
-        dates = [(start + datetime.timedelta(days=d)).isoformat() for d in range(3)]
-        routes = rng.sample([(a, b) for a in codes for b in codes if a != b], 3)
-        specs = []
-        for origin, destination in routes:
-            duration, base = rng.randrange(70, 220, 5), rng.randint(60, 200)
-            for day, date in enumerate(dates):
-                count = rng.choice((1, 2, 2, 3) if day == 0 else (0, 1, 2, 2, 3))
-                for departure in sorted(rng.sample(range(360, 1201, 5), count)):
-                    business = rng.random() < 0.2
-                    cents = rng.randint(base * 70, base * 180) * (3 if business else 1)
-                    specs.append((origin, destination, date, departure, duration, cents, business))
-        numbers = rng.sample(range(100, 1000), len(specs))
-        flights: dict[str, dict[str, Any]] = {}
-        occupied: dict[str, set[str]] = {}
-        for number, spec in zip(numbers, specs, strict=True):
-            origin, destination, date, dep, duration, cents, business = spec
-            fid = f"FL-{number}"
-            rows, fill = rng.choice((5, 6)), rng.uniform(0.2, 0.5)
-            occupied[fid] = {seat for seat in _SEATS[: rows * 4] if rng.random() < fill}
-            flights[fid] = {
-                "id": fid, "origin": origin, "destination": destination, "date": date,
-                "departure": _clock(dep), "arrival": _clock(dep + duration),
-                "price": cents / 100, "cabin": "business" if business else "economy",
-                "rows": rows, "taken": [],
-            }  # fmt: skip
+        flights, occupied = _make_flights(rng, codes)
         passengers = {}
         for index, name in enumerate(person_names(rng, rng.randint(6, 9))):
             pid = f"PX-{101 + index}"
             tier = rng.choice(("standard", "standard", "silver", "gold"))
             passengers[pid] = {"id": pid, "name": name, "tier": tier}
-        bookings: dict[str, dict[str, Any]] = {}
         first = rng.randint(70, 98) * 10 + 1
-        holding: set[tuple[str, str]] = set()
-        flight_ids, passenger_ids = list(flights), list(passengers)
-        for _ in range(rng.randint(8, 12)):
-            pid, fid = rng.choice(passenger_ids), rng.choice(flight_ids)
-            flight = flights[fid]
-            free = [seat for seat in _seats(flight) if seat not in occupied[fid]]
-            if (pid, fid) in holding or not free:
-                continue
-            seat = rng.choice(free)
-            confirmed = rng.random() < 0.8
-            if confirmed:
-                holding.add((pid, fid))
-                occupied[fid].add(seat)
-            bid = f"BK-{first + len(bookings)}"
-            bookings[bid] = {
-                "id": bid, "passenger_id": pid, "flight_id": fid, "seat": seat,
-                "status": "confirmed" if confirmed else "cancelled",
-                "checked_in": confirmed and rng.random() < 0.25,
-                "bags": rng.randint(0, BAG_LIMITS[passengers[pid]["tier"]]),
-                "price": flight["price"],
-            }  # fmt: skip
+        bookings = _make_bookings(rng, flights, passengers, occupied, first)
         for fid, flight in flights.items():
             flight["taken"] = [seat for seat in _seats(flight) if seat in occupied[fid]]
         state = {
