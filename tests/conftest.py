@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,6 +14,7 @@ if TYPE_CHECKING:
 # Tests never reach the hub: every model they load is local.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
 
 @pytest.fixture(scope="session")
 def smollm2_dir() -> Path:

@@ -12,11 +12,13 @@ stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,8 +126,10 @@ def _ensure_smollm2_checkpoint() -> Path:
             _convert_gguf(gguf, staging)
             marker = {"source": gguf.name, "size": gguf.stat().st_size}
             (staging / _COMPLETE_MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
-            # mkdtemp makes the directory private; a model cache is meant to be readable.
+            # mkdtemp (and the safetensors writer) make private files; a cache is meant to be read.
             os.chmod(staging, 0o755)
+            for file in staging.iterdir():
+                os.chmod(file, 0o644)
             try:
                 os.rename(staging, target)
             except OSError:
@@ -144,25 +148,16 @@ def _ensure_smollm2_checkpoint() -> Path:
     return target
 
 
-class _file_lock:
-    """An exclusive advisory lock on ``path`` (``filelock`` comes with huggingface_hub)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock: Any = None
-
-    def __enter__(self) -> _file_lock:
-        try:
-            from filelock import FileLock
-        except ImportError:  # pragma: no cover - filelock is a dependency of transformers
-            return self  # the atomic rename alone still keeps the cache consistent
-        self._lock = FileLock(str(self.path))
-        self._lock.acquire()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._lock is not None:
-            self._lock.release()
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` (``filelock`` comes with huggingface_hub)."""
+    try:
+        from filelock import FileLock
+    except ImportError:  # pragma: no cover - filelock is a dependency of transformers
+        yield  # the atomic rename alone still keeps the cache consistent
+        return
+    with FileLock(str(path)):
+        yield
 
 
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:

@@ -15,11 +15,27 @@ from palaestra.errors import ToolError
 MON, TUE = "2026-03-02", "2026-03-03"
 
 
-def _meeting(mid: str, subject: str, organizer: str, attendees: list[str], day: str,
-             start: str, end: str, room: str, status: str = "scheduled") -> dict[str, Any]:
+def _meeting(
+    mid: str,
+    subject: str,
+    organizer: str,
+    attendees: list[str],
+    day: str,
+    start: str,
+    end: str,
+    room: str,
+    status: str = "scheduled",
+) -> dict[str, Any]:
     return {
-        "id": mid, "subject": subject, "organizer_id": organizer, "attendee_ids": attendees,
-        "day": day, "start": start, "end": end, "room": room, "status": status,
+        "id": mid,
+        "subject": subject,
+        "organizer_id": organizer,
+        "attendee_ids": attendees,
+        "day": day,
+        "start": start,
+        "end": end,
+        "room": room,
+        "status": status,
     }
 
 
@@ -28,7 +44,9 @@ def world() -> CalendarWorld:
     people = {
         pid: {"id": pid, "name": name, "email": f"{name.lower().replace(' ', '.')}@example.com"}
         for pid, name in [
-            ("U-101", "Ada Chen"), ("U-102", "Ben Kim"), ("U-103", "Carla Rossi"),
+            ("U-101", "Ada Chen"),
+            ("U-102", "Ben Kim"),
+            ("U-103", "Carla Rossi"),
             ("U-104", "Dana Weber"),
         ]
     }
@@ -64,8 +82,13 @@ def _refuses(world: CalendarWorld, match: str, tool_name: str, /, **arguments: A
 
 def _create(**changes: Any) -> dict[str, Any]:
     arguments = {
-        "subject": "Kickoff", "organizer_id": "U-101", "attendee_ids": ["U-103"], "day": TUE,
-        "start": "10:00", "duration_minutes": 60, "room": "Cedar",
+        "subject": "Kickoff",
+        "organizer_id": "U-101",
+        "attendee_ids": ["U-103"],
+        "day": TUE,
+        "start": "10:00",
+        "duration_minutes": 60,
+        "room": "Cedar",
     }
     return {**arguments, **changes}
 
@@ -76,16 +99,43 @@ def test_lookups_refuse_bad_input(world: CalendarWorld) -> None:
     _refuses(world, "min_capacity must be at least 1", "list_rooms", min_capacity=0)
     _refuses(world, "No person with id 'U-999'.*find_person", "list_meetings", person_id="U-999")
     _refuses(world, "No meeting with id 'M-999'.*list_meetings", "get_meeting", meeting_id="M-999")
-    _refuses(world, "not on the 30-minute grid", "find_free_rooms", day=MON, start="10:10",
-             duration_minutes=30)
-    _refuses(world, "min_capacity must be at least 1", "find_free_rooms", day=MON, start="10:00",
-             duration_minutes=30, min_capacity=-1)
-    _refuses(world, "at least one person", "find_free_slots", person_ids=[], day=MON,
-             duration_minutes=30)
-    _refuses(world, "No person with id 'U-999'", "find_free_slots", person_ids=["U-101", "U-999"],
-             day=MON, duration_minutes=30)
-    _refuses(world, "No room named 'Atlas'. The rooms are: Cedar, Pod", "find_free_slots",
-             person_ids=["U-101"], day=MON, duration_minutes=30, room="Atlas")
+    _refuses(
+        world,
+        "not on the 30-minute grid",
+        "find_free_rooms",
+        day=MON,
+        start="10:10",
+        duration_minutes=30,
+    )
+    _refuses(
+        world,
+        "min_capacity must be at least 1",
+        "find_free_rooms",
+        day=MON,
+        start="10:00",
+        duration_minutes=30,
+        min_capacity=-1,
+    )
+    _refuses(
+        world, "at least one person", "find_free_slots", person_ids=[], day=MON, duration_minutes=30
+    )
+    _refuses(
+        world,
+        "No person with id 'U-999'",
+        "find_free_slots",
+        person_ids=["U-101", "U-999"],
+        day=MON,
+        duration_minutes=30,
+    )
+    _refuses(
+        world,
+        "No room named 'Atlas'. The rooms are: Cedar, Pod",
+        "find_free_slots",
+        person_ids=["U-101"],
+        day=MON,
+        duration_minutes=30,
+        room="Atlas",
+    )
 
 
 def test_lookups_answer_from_the_state(world: CalendarWorld) -> None:
@@ -94,8 +144,9 @@ def test_lookups_answer_from_the_state(world: CalendarWorld) -> None:
     assert [m["id"] for m in _run(world, "list_meetings", person_id="U-101")] == ["M-301", "M-302"]
     assert _run(world, "list_meetings", person_id="U-102", day=TUE) == []  # M-303 is cancelled
     assert _run(world, "get_meeting", meeting_id="M-302")["duration_minutes"] == 60
-    free = _run(world, "find_free_slots", person_ids=["U-101", "U-102"], day=MON,
-                duration_minutes=60)
+    free = _run(
+        world, "find_free_slots", person_ids=["U-101", "U-102"], day=MON, duration_minutes=60
+    )
     assert "09:00" in free and "09:30" not in free and "10:00" not in free and "11:00" in free
     assert "12:30" not in free and "14:00" in free and free[-1] == "16:00"
     free_rooms = _run(world, "find_free_rooms", day=MON, start="10:30", duration_minutes=30)
@@ -131,8 +182,10 @@ def test_results_are_copies(world: CalendarWorld) -> None:
         ({"start": "15:30", "duration_minutes": 120}, "it must start by 15:00"),
         ({"room": "Pod", "attendee_ids": ["U-102", "U-103"]}, "Room Pod seats 2, but the meeting"),
         ({"day": MON, "start": "10:30"}, r"Ada Chen \(U-101\) is already in 'Budget review'"),
-        ({"day": MON, "organizer_id": "U-104", "attendee_ids": [], "start": "13:30"},
-         r"Room Cedar is taken by 'Design sync' \(M-302\)"),
+        (
+            {"day": MON, "organizer_id": "U-104", "attendee_ids": [], "start": "13:30"},
+            r"Room Cedar is taken by 'Design sync' \(M-302\)",
+        ),
     ],
 )
 def test_create_meeting_refusals(world: CalendarWorld, changes: dict[str, Any], match: str) -> None:
@@ -170,66 +223,165 @@ def test_cancel_refusals(world: CalendarWorld) -> None:
 def test_cancelled_meetings_cannot_change(
     world: CalendarWorld, name: str, arguments: dict[str, Any]
 ) -> None:
-    _refuses(world, "M-303 is cancelled and cannot be changed", name, meeting_id="M-303",
-             **arguments)
+    _refuses(
+        world, "M-303 is cancelled and cannot be changed", name, meeting_id="M-303", **arguments
+    )
 
 
 def test_reschedule_refusals(world: CalendarWorld) -> None:
-    _refuses(world, "No meeting with id 'M-1'", "reschedule_meeting", meeting_id="M-1", day=MON,
-             start="15:00")
-    _refuses(world, "already at 10:00 on 2026-03-02; nothing to change", "reschedule_meeting",
-             meeting_id="M-301", day=MON, start="10:00")
-    _refuses(world, "not on the 30-minute grid", "reschedule_meeting", meeting_id="M-301",
-             day=MON, start="15:45")
-    _refuses(world, "would end after 17:00; it must start by 16:00", "reschedule_meeting",
-             meeting_id="M-301", day=MON, start="16:30")
-    _refuses(world, r"Ada Chen \(U-101\) is already in 'Design sync'", "reschedule_meeting",
-             meeting_id="M-301", day=MON, start="13:30")
-    _run(world, "create_meeting", **_create(day=TUE, start="11:00", organizer_id="U-104",
-                                            attendee_ids=[], room="Pod"))
-    _refuses(world, r"Room Pod is taken by 'Kickoff' \(M-304\)", "reschedule_meeting",
-             meeting_id="M-301", day=TUE, start="11:00")
+    _refuses(
+        world,
+        "No meeting with id 'M-1'",
+        "reschedule_meeting",
+        meeting_id="M-1",
+        day=MON,
+        start="15:00",
+    )
+    _refuses(
+        world,
+        "already at 10:00 on 2026-03-02; nothing to change",
+        "reschedule_meeting",
+        meeting_id="M-301",
+        day=MON,
+        start="10:00",
+    )
+    _refuses(
+        world,
+        "not on the 30-minute grid",
+        "reschedule_meeting",
+        meeting_id="M-301",
+        day=MON,
+        start="15:45",
+    )
+    _refuses(
+        world,
+        "would end after 17:00; it must start by 16:00",
+        "reschedule_meeting",
+        meeting_id="M-301",
+        day=MON,
+        start="16:30",
+    )
+    _refuses(
+        world,
+        r"Ada Chen \(U-101\) is already in 'Design sync'",
+        "reschedule_meeting",
+        meeting_id="M-301",
+        day=MON,
+        start="13:30",
+    )
+    _run(
+        world,
+        "create_meeting",
+        **_create(day=TUE, start="11:00", organizer_id="U-104", attendee_ids=[], room="Pod"),
+    )
+    _refuses(
+        world,
+        r"Room Pod is taken by 'Kickoff' \(M-304\)",
+        "reschedule_meeting",
+        meeting_id="M-301",
+        day=TUE,
+        start="11:00",
+    )
     # overlapping its own old slot is fine: the meeting does not block itself
     moved = _run(world, "reschedule_meeting", meeting_id="M-301", day=MON, start="10:30")
     assert moved["end"] == "11:30"
 
 
 def test_change_room_refusals(world: CalendarWorld) -> None:
-    _refuses(world, "already in Pod; nothing to change", "change_room", meeting_id="M-301",
-             room="Pod")
+    _refuses(
+        world, "already in Pod; nothing to change", "change_room", meeting_id="M-301", room="Pod"
+    )
     _refuses(world, "No room named 'Atlas'", "change_room", meeting_id="M-301", room="Atlas")
-    _refuses(world, "Room Pod seats 2, but meeting M-302 has 3 participants", "change_room",
-             meeting_id="M-302", room="Pod")
-    _run(world, "create_meeting", **_create(day=MON, start="10:00", organizer_id="U-104",
-                                            attendee_ids=[], duration_minutes=30))
-    _refuses(world, r"Room Cedar is taken by 'Kickoff' \(M-304\)", "change_room",
-             meeting_id="M-301", room="Cedar")
+    _refuses(
+        world,
+        "Room Pod seats 2, but meeting M-302 has 3 participants",
+        "change_room",
+        meeting_id="M-302",
+        room="Pod",
+    )
+    _run(
+        world,
+        "create_meeting",
+        **_create(
+            day=MON, start="10:00", organizer_id="U-104", attendee_ids=[], duration_minutes=30
+        ),
+    )
+    _refuses(
+        world,
+        r"Room Cedar is taken by 'Kickoff' \(M-304\)",
+        "change_room",
+        meeting_id="M-301",
+        room="Cedar",
+    )
 
 
 def test_add_attendee_refusals(world: CalendarWorld) -> None:
-    _refuses(world, "No person with id 'U-999'", "add_attendee", meeting_id="M-302",
-             person_id="U-999")
-    _refuses(world, r"Carla Rossi \(U-103\) organizes M-302 and already attends", "add_attendee",
-             meeting_id="M-302", person_id="U-103")
-    _refuses(world, r"Dana Weber \(U-104\) already attends M-302", "add_attendee",
-             meeting_id="M-302", person_id="U-104")
-    _refuses(world, "Room Pod seats 2 and meeting M-301 is full", "add_attendee",
-             meeting_id="M-301", person_id="U-103")
-    _run(world, "create_meeting", **_create(day=MON, start="13:30", organizer_id="U-102",
-                                            attendee_ids=[], room="Pod", duration_minutes=30))
-    _refuses(world, r"Ben Kim \(U-102\) is already in 'Kickoff' \(M-304\)", "add_attendee",
-             meeting_id="M-302", person_id="U-102")
+    _refuses(
+        world, "No person with id 'U-999'", "add_attendee", meeting_id="M-302", person_id="U-999"
+    )
+    _refuses(
+        world,
+        r"Carla Rossi \(U-103\) organizes M-302 and already attends",
+        "add_attendee",
+        meeting_id="M-302",
+        person_id="U-103",
+    )
+    _refuses(
+        world,
+        r"Dana Weber \(U-104\) already attends M-302",
+        "add_attendee",
+        meeting_id="M-302",
+        person_id="U-104",
+    )
+    _refuses(
+        world,
+        "Room Pod seats 2 and meeting M-301 is full",
+        "add_attendee",
+        meeting_id="M-301",
+        person_id="U-103",
+    )
+    _run(
+        world,
+        "create_meeting",
+        **_create(
+            day=MON,
+            start="13:30",
+            organizer_id="U-102",
+            attendee_ids=[],
+            room="Pod",
+            duration_minutes=30,
+        ),
+    )
+    _refuses(
+        world,
+        r"Ben Kim \(U-102\) is already in 'Kickoff' \(M-304\)",
+        "add_attendee",
+        meeting_id="M-302",
+        person_id="U-102",
+    )
 
 
 def test_remove_attendee_refusals(world: CalendarWorld) -> None:
-    _refuses(world, "organizes M-302 and cannot be removed; cancel the meeting instead",
-             "remove_attendee", meeting_id="M-302", person_id="U-103")
-    _refuses(world, r"Ben Kim \(U-102\) does not attend M-302", "remove_attendee",
-             meeting_id="M-302", person_id="U-102")
-    _refuses(world, "No person with id 'U-999'", "remove_attendee", meeting_id="M-302",
-             person_id="U-999")
+    _refuses(
+        world,
+        "organizes M-302 and cannot be removed; cancel the meeting instead",
+        "remove_attendee",
+        meeting_id="M-302",
+        person_id="U-103",
+    )
+    _refuses(
+        world,
+        r"Ben Kim \(U-102\) does not attend M-302",
+        "remove_attendee",
+        meeting_id="M-302",
+        person_id="U-102",
+    )
+    _refuses(
+        world, "No person with id 'U-999'", "remove_attendee", meeting_id="M-302", person_id="U-999"
+    )
     assert _run(world, "remove_attendee", meeting_id="M-302", person_id="U-101") == {
-        "meeting_id": "M-302", "attendee_ids": ["U-104"]
+        "meeting_id": "M-302",
+        "attendee_ids": ["U-104"],
     }
 
 
@@ -278,9 +430,11 @@ def test_random_calls_never_corrupt_the_world() -> None:
     rng = random.Random(0)
     toolbox = CalendarWorld.toolbox()
     pools: dict[str, list[Any]] = {
-        "day": [*DAYS, "2026-03-09"], "duration_minutes": [30, 60, 90, 120, 45],
+        "day": [*DAYS, "2026-03-09"],
+        "duration_minutes": [30, 60, 90, 120, 45],
         "start": ["09:00", "10:30", "12:00", "15:30", "16:30", "10:15", "8:00", "17:00"],
-        "min_capacity": [0, 1, 3, 5, 9], "subject": ["Sync", " ", "x" * 90],
+        "min_capacity": [0, 1, 3, 5, 9],
+        "subject": ["Sync", " ", "x" * 90],
         "name": ["a", "Chen", ""],
     }
     refused = 0
@@ -288,8 +442,10 @@ def test_random_calls_never_corrupt_the_world() -> None:
         world = CalendarWorld.generate(random.Random(index))
         people, rooms = [*world.state["people"], "U-999"], [*world.state["rooms"], "Nowhere"]
         pools.update(
-            meeting_id=[*world.state["meetings"], "M-999"], person_id=people,
-            organizer_id=people, room=rooms,
+            meeting_id=[*world.state["meetings"], "M-999"],
+            person_id=people,
+            organizer_id=people,
+            room=rooms,
             person_ids=[rng.sample(people, k) for k in (0, 1, 2, 3)],
             attendee_ids=[rng.sample(people, k) for k in (0, 1, 2, 3)],
         )
@@ -314,7 +470,11 @@ def test_random_calls_never_corrupt_the_world() -> None:
 
 # --------------------------------------------------------------------------------- tasks
 _READ_ONLY = {
-    "find_person", "list_rooms", "find_free_rooms", "list_meetings", "get_meeting",
+    "find_person",
+    "list_rooms",
+    "find_free_rooms",
+    "list_meetings",
+    "get_meeting",
     "find_free_slots",
 }
 

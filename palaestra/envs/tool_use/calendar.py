@@ -36,16 +36,42 @@ _CLOCK = re.compile(r"([0-9]{2}):([0-9]{2})")
 _ROOMS = "Atlas Birch Cedar Delta Ember Fjord Granite Harbor Iris Juniper Kestrel Lumen".split()
 _CAPACITIES = (2, 3, 4, 6, 8, 10, 12)
 _TITLES = (
-    "Budget review", "Design sync", "Sprint planning", "Hiring panel", "Roadmap review",
-    "Customer call", "Team retro", "Vendor demo", "Launch checklist", "Security review",
-    "Quarterly forecast", "Onboarding session", "Data pipeline sync", "Pricing workshop",
-    "Support escalation", "Partner update", "Marketing brainstorm", "Architecture review",
-    "Release go/no-go", "Office move planning", "Board prep", "Incident postmortem",
+    "Budget review",
+    "Design sync",
+    "Sprint planning",
+    "Hiring panel",
+    "Roadmap review",
+    "Customer call",
+    "Team retro",
+    "Vendor demo",
+    "Launch checklist",
+    "Security review",
+    "Quarterly forecast",
+    "Onboarding session",
+    "Data pipeline sync",
+    "Pricing workshop",
+    "Support escalation",
+    "Partner update",
+    "Marketing brainstorm",
+    "Architecture review",
+    "Release go/no-go",
+    "Office move planning",
+    "Board prep",
+    "Incident postmortem",
 )
 _NEW_TITLES = (
-    "Project kickoff", "Contract review", "Interview debrief", "Offsite planning",
-    "Q2 goals", "API design chat", "Training plan", "Demo rehearsal", "Hiring sync",
-    "Research readout", "Migration plan", "Feedback session",
+    "Project kickoff",
+    "Contract review",
+    "Interview debrief",
+    "Offsite planning",
+    "Q2 goals",
+    "API design chat",
+    "Training plan",
+    "Demo rehearsal",
+    "Hiring sync",
+    "Research readout",
+    "Migration plan",
+    "Feedback session",
 )
 _SOLO_TITLES = ("Focus time", "Report writing", "Interview prep", "Deep work", "Planning block")
 
@@ -624,12 +650,14 @@ def _cancel_by_id(world: World, rng: random.Random) -> TaskDraft | None:
     if not meetings:
         return None
     m = rng.choice(meetings)
-    prompt = rng.choice([
-        "Please cancel meeting {mid} ({title}).",
-        'Cancel {mid}, the "{title}" meeting; it is no longer needed.',
-        'The "{title}" meeting ({mid}) is off. Please cancel it.',
-        'Can you cancel {mid} for me? That is "{title}" on {day}.',
-    ]).format(mid=m["id"], title=m["subject"], day=_on(m["day"], rng))
+    prompt = rng.choice(
+        [
+            "Please cancel meeting {mid} ({title}).",
+            'Cancel {mid}, the "{title}" meeting; it is no longer needed.',
+            'The "{title}" meeting ({mid}) is off. Please cancel it.',
+            'Can you cancel {mid} for me? That is "{title}" on {day}.',
+        ]
+    ).format(mid=m["id"], title=m["subject"], day=_on(m["day"], rng))
     return _draft("cancel_by_id", prompt, [_call("cancel_meeting", meeting_id=m["id"])])
 
 
@@ -670,11 +698,13 @@ def _add_by_id(world: World, rng: random.Random) -> TaskDraft | None:
     if not pairs:
         return None
     m, p = rng.choice(pairs)
-    prompt = rng.choice([
-        "Please add {name} ({pid}) to meeting {mid}.",
-        'Invite {name} ({pid}) to {mid} ("{title}").',
-        "{name}, id {pid}, should also attend meeting {mid}. Please add them.",
-    ]).format(name=p["name"], pid=p["id"], mid=m["id"], title=m["subject"])
+    prompt = rng.choice(
+        [
+            "Please add {name} ({pid}) to meeting {mid}.",
+            'Invite {name} ({pid}) to {mid} ("{title}").',
+            "{name}, id {pid}, should also attend meeting {mid}. Please add them.",
+        ]
+    ).format(name=p["name"], pid=p["id"], mid=m["id"], title=m["subject"])
     gold = [_call("add_attendee", meeting_id=m["id"], person_id=p["id"])]
     return _draft("add_by_id", prompt, gold)
 
@@ -684,11 +714,13 @@ def _remove_by_id(world: World, rng: random.Random) -> TaskDraft | None:
     if not pairs:
         return None
     m, pid = rng.choice(pairs)
-    prompt = rng.choice([
-        "Remove {name} ({pid}) from meeting {mid}.",
-        '{name} ({pid}) no longer needs to attend "{title}" ({mid}); take them off the invite.',
-        "Please drop {pid} ({name}) from the attendees of {mid}.",
-    ]).format(name=_name(world, pid), pid=pid, mid=m["id"], title=m["subject"])
+    prompt = rng.choice(
+        [
+            "Remove {name} ({pid}) from meeting {mid}.",
+            '{name} ({pid}) no longer needs to attend "{title}" ({mid}); take them off the invite.',
+            "Please drop {pid} ({name}) from the attendees of {mid}.",
+        ]
+    ).format(name=_name(world, pid), pid=pid, mid=m["id"], title=m["subject"])
     gold = [_call("remove_attendee", meeting_id=m["id"], person_id=pid)]
     return _draft("remove_by_id", prompt, gold)
 
@@ -702,11 +734,13 @@ def _reschedule_by_id(world: World, rng: random.Random) -> TaskDraft | None:
     if not moves:
         return None
     day, slot = rng.choice(moves)
-    prompt = rng.choice([
-        "Move meeting {mid} to {day} at {time}.",
-        'Please reschedule "{title}" ({mid}) to {time} on {day}.',
-        "Can meeting {mid} start at {time} on {day} instead? Please move it.",
-    ]).format(mid=m["id"], title=m["subject"], day=_on(day, rng), time=_clock(slot))
+    prompt = rng.choice(
+        [
+            "Move meeting {mid} to {day} at {time}.",
+            'Please reschedule "{title}" ({mid}) to {time} on {day}.',
+            "Can meeting {mid} start at {time} on {day} instead? Please move it.",
+        ]
+    ).format(mid=m["id"], title=m["subject"], day=_on(day, rng), time=_clock(slot))
     gold = [_call("reschedule_meeting", meeting_id=m["id"], day=day, start=_clock(slot))]
     return _draft("reschedule_by_id", prompt, gold)
 
@@ -724,11 +758,13 @@ def _change_room_by_id(world: World, rng: random.Random) -> TaskDraft | None:
     if not pairs:
         return None
     m, room = rng.choice(pairs)
-    prompt = rng.choice([
-        "Move meeting {mid} to room {room}.",
-        'Please switch "{title}" ({mid}) to the {room} room, same time.',
-        "Meeting {mid} should be held in {room} instead. Can you change that?",
-    ]).format(mid=m["id"], title=m["subject"], room=room)
+    prompt = rng.choice(
+        [
+            "Move meeting {mid} to room {room}.",
+            'Please switch "{title}" ({mid}) to the {room} room, same time.',
+            "Meeting {mid} should be held in {room} instead. Can you change that?",
+        ]
+    ).format(mid=m["id"], title=m["subject"], room=room)
     gold = [_call("change_room", meeting_id=m["id"], room=room)]
     return _draft("change_room_by_id", prompt, gold)
 
@@ -740,12 +776,14 @@ def _cancel_by_title(world: World, rng: random.Random) -> TaskDraft | None:
         return None
     m = rng.choice(meetings)
     name = _name(world, m["organizer_id"])
-    prompt = rng.choice([
-        'Hi, I\'m {name}. Please cancel my "{title}" meeting.',
-        'This is {name}: the "{title}" meeting I set up on {day} will not happen. '
-        "Cancel it, please.",
-        '{name} here. Could you call off the "{title}" meeting I organized?',
-    ]).format(name=name, title=m["subject"], day=_on(m["day"], rng))
+    prompt = rng.choice(
+        [
+            'Hi, I\'m {name}. Please cancel my "{title}" meeting.',
+            'This is {name}: the "{title}" meeting I set up on {day} will not happen. '
+            "Cancel it, please.",
+            '{name} here. Could you call off the "{title}" meeting I organized?',
+        ]
+    ).format(name=name, title=m["subject"], day=_on(m["day"], rng))
     gold = [
         _call("find_person", name=name),
         _call("list_meetings", person_id=m["organizer_id"]),
@@ -757,11 +795,13 @@ def _cancel_by_title(world: World, rng: random.Random) -> TaskDraft | None:
 def _count_on_day(world: World, rng: random.Random) -> TaskDraft | None:
     person, day = rng.choice(_people(world)), rng.choice(DAYS)
     count = sum(m["day"] == day and person["id"] in _participants(m) for m in _meetings(world))
-    prompt = rng.choice([
-        "How many meetings does {name} have on {day}? Reply with the number.",
-        "Count the meetings on {name}'s calendar for {day} and tell me how many there are.",
-        "How busy is {name} on {day}? Tell me the number of meetings they are in.",
-    ]).format(name=person["name"], day=_on(day, rng))
+    prompt = rng.choice(
+        [
+            "How many meetings does {name} have on {day}? Reply with the number.",
+            "Count the meetings on {name}'s calendar for {day} and tell me how many there are.",
+            "How busy is {name} on {day}? Tell me the number of meetings they are in.",
+        ]
+    ).format(name=person["name"], day=_on(day, rng))
     gold = [
         _call("find_person", name=person["name"]),
         _call("list_meetings", person_id=person["id"], day=day),
@@ -776,17 +816,21 @@ def _first_or_last(world: World, rng: random.Random) -> TaskDraft | None:
         return None
     if rng.random() < 0.5:
         answer = min(m["start"] for m in mine)
-        prompt = rng.choice([
-            "What time does {name}'s first meeting on {day} start? Answer as HH:MM.",
-            "When is {name} first busy on {day}? Give the start time (HH:MM) of their first "
-            "meeting.",
-        ])
+        prompt = rng.choice(
+            [
+                "What time does {name}'s first meeting on {day} start? Answer as HH:MM.",
+                "When is {name} first busy on {day}? Give the start time (HH:MM) of their first "
+                "meeting.",
+            ]
+        )
     else:
         answer = max(m["end"] for m in mine)
-        prompt = rng.choice([
-            "What time does {name}'s last meeting on {day} end? Answer as HH:MM.",
-            "On {day}, when does {name}'s final meeting finish? Give the time as HH:MM.",
-        ])
+        prompt = rng.choice(
+            [
+                "What time does {name}'s last meeting on {day} end? Answer as HH:MM.",
+                "On {day}, when does {name}'s final meeting finish? Give the time as HH:MM.",
+            ]
+        )
     prompt = prompt.format(name=person["name"], day=_on(day, rng))
     gold = [
         _call("find_person", name=person["name"]),
@@ -800,11 +844,13 @@ def _invite_by_name(world: World, rng: random.Random) -> TaskDraft | None:
     if not pairs:
         return None
     m, p = rng.choice(pairs)
-    prompt = rng.choice([
-        "Please add {name} to meeting {mid}.",
-        'Invite {name} to the "{title}" meeting ({mid}).',
-        "{name} should join meeting {mid} too. Can you add them?",
-    ]).format(name=p["name"], mid=m["id"], title=m["subject"])
+    prompt = rng.choice(
+        [
+            "Please add {name} to meeting {mid}.",
+            'Invite {name} to the "{title}" meeting ({mid}).',
+            "{name} should join meeting {mid} too. Can you add them?",
+        ]
+    ).format(name=p["name"], mid=m["id"], title=m["subject"])
     gold = [
         _call("find_person", name=p["name"]),
         _call("add_attendee", meeting_id=m["id"], person_id=p["id"]),
@@ -822,11 +868,13 @@ def _reschedule_by_title(world: World, rng: random.Random) -> TaskDraft | None:
         return None
     day, slot = rng.choice(moves)
     name = _name(world, m["organizer_id"])
-    prompt = rng.choice([
-        'I\'m {name}. Please move my "{title}" meeting to {time} on {day}.',
-        '{name} here: could you push the "{title}" meeting I organize to {day} at {time}?',
-        'This is {name}. Reschedule my "{title}" to start at {time} on {day}, please.',
-    ]).format(name=name, title=m["subject"], day=_on(day, rng), time=_clock(slot))
+    prompt = rng.choice(
+        [
+            'I\'m {name}. Please move my "{title}" meeting to {time} on {day}.',
+            '{name} here: could you push the "{title}" meeting I organize to {day} at {time}?',
+            'This is {name}. Reschedule my "{title}" to start at {time} on {day}, please.',
+        ]
+    ).format(name=name, title=m["subject"], day=_on(day, rng), time=_clock(slot))
     gold = [
         _call("find_person", name=name),
         _call("list_meetings", person_id=m["organizer_id"]),
@@ -843,18 +891,27 @@ def _book_solo(world: World, rng: random.Random) -> TaskDraft | None:
     if not starts:
         return None
     start, title = _clock(rng.choice(starts)), rng.choice(_SOLO_TITLES)
-    prompt = rng.choice([
-        'I\'m {name}. Book room {room} for me alone on {day} at {start} for {minutes} minutes, '
-        'titled "{title}".',
-        'This is {name}: please put a {minutes}-minute "{title}" block on my calendar on {day} '
-        "starting {start}, in {room}. Nobody else is invited.",
-    ]).format(name=person["name"], room=room, day=_on(day, rng), start=start, minutes=minutes,
-              title=title)
+    prompt = rng.choice(
+        [
+            "I'm {name}. Book room {room} for me alone on {day} at {start} for {minutes} minutes, "
+            'titled "{title}".',
+            'This is {name}: please put a {minutes}-minute "{title}" block on my calendar on {day} '
+            "starting {start}, in {room}. Nobody else is invited.",
+        ]
+    ).format(
+        name=person["name"], room=room, day=_on(day, rng), start=start, minutes=minutes, title=title
+    )
     gold = [
         _call("find_person", name=person["name"]),
         _call(
-            "create_meeting", subject=title, organizer_id=person["id"], attendee_ids=[], day=day,
-            start=start, duration_minutes=minutes, room=room,
+            "create_meeting",
+            subject=title,
+            organizer_id=person["id"],
+            attendee_ids=[],
+            day=day,
+            start=start,
+            duration_minutes=minutes,
+            room=room,
         ),
     ]
     return _draft("book_solo", prompt, gold)
@@ -888,27 +945,39 @@ def _book_common_slot(world: World, rng: random.Random) -> TaskDraft | None:
         return None
     day, slot, room = rng.choice(later or options)
     ask_time = rng.random() < 0.5
-    prompt = rng.choice([
-        'I\'m {me}. Set up a {minutes}-minute meeting called "{title}" with {others} on {day}, '
-        "at the earliest time we are all free, in the smallest room that is free then and seats "
-        "all of us.",
-        'This is {me}. Please book "{title}" ({minutes} minutes) with {others} on {day}: take '
-        "the first time slot when everyone is available and the smallest free room big enough "
-        "for the group.",
-    ]).format(me=organizer["name"], minutes=minutes, title=title, others=_names(others),
-              day=_on(day, rng))
+    prompt = rng.choice(
+        [
+            'I\'m {me}. Set up a {minutes}-minute meeting called "{title}" with {others} on {day}, '
+            "at the earliest time we are all free, in the smallest room that is free then and "
+            "seats all of us.",
+            'This is {me}. Please book "{title}" ({minutes} minutes) with {others} on {day}: take '
+            "the first time slot when everyone is available and the smallest free room big enough "
+            "for the group.",
+        ]
+    ).format(
+        me=organizer["name"], minutes=minutes, title=title, others=_names(others), day=_on(day, rng)
+    )
     if ask_time:
         prompt += " Tell me the start time."
     gold = [_call("find_person", name=p["name"]) for p in (organizer, *others)]
     gold += [
         _call("find_free_slots", person_ids=ids, day=day, duration_minutes=minutes),
         _call(
-            "find_free_rooms", day=day, start=_clock(slot), duration_minutes=minutes,
+            "find_free_rooms",
+            day=day,
+            start=_clock(slot),
+            duration_minutes=minutes,
             min_capacity=len(ids),
         ),
         _call(
-            "create_meeting", subject=title, organizer_id=ids[0], attendee_ids=ids[1:], day=day,
-            start=_clock(slot), duration_minutes=minutes, room=room,
+            "create_meeting",
+            subject=title,
+            organizer_id=ids[0],
+            attendee_ids=ids[1:],
+            day=day,
+            start=_clock(slot),
+            duration_minutes=minutes,
+            room=room,
         ),
     ]
     return _draft("book_common_slot", prompt, gold, answer=_clock(slot) if ask_time else None)
@@ -927,19 +996,33 @@ def _book_in_room(world: World, rng: random.Random) -> TaskDraft | None:
     if not starts:
         return None
     start = _clock(starts[0])
-    prompt = rng.choice([
-        'I\'m {me}. Book {room} for a {minutes}-minute "{title}" with {others} on {day}, at the '
-        "earliest time when all of us and the room are free.",
-        "{me} here. I need {room} on {day} for {minutes} minutes with {others}; call it "
-        '"{title}" and take the first time that works for everyone and for the room.',
-    ]).format(me=organizer["name"], room=room, minutes=minutes, title=title,
-              others=_names(others), day=_on(day, rng))
+    prompt = rng.choice(
+        [
+            'I\'m {me}. Book {room} for a {minutes}-minute "{title}" with {others} on {day}, at '
+            "the earliest time when all of us and the room are free.",
+            "{me} here. I need {room} on {day} for {minutes} minutes with {others}; call it "
+            '"{title}" and take the first time that works for everyone and for the room.',
+        ]
+    ).format(
+        me=organizer["name"],
+        room=room,
+        minutes=minutes,
+        title=title,
+        others=_names(others),
+        day=_on(day, rng),
+    )
     gold = [_call("find_person", name=p["name"]) for p in (organizer, *others)]
     gold += [
         _call("find_free_slots", person_ids=ids, day=day, duration_minutes=minutes, room=room),
         _call(
-            "create_meeting", subject=title, organizer_id=ids[0], attendee_ids=ids[1:], day=day,
-            start=start, duration_minutes=minutes, room=room,
+            "create_meeting",
+            subject=title,
+            organizer_id=ids[0],
+            attendee_ids=ids[1:],
+            day=day,
+            start=start,
+            duration_minutes=minutes,
+            room=room,
         ),
     ]
     return _draft("book_in_room", prompt, gold)
@@ -967,11 +1050,14 @@ def _reschedule_and_invite(world: World, rng: random.Random) -> TaskDraft | None
         return None
     day, slot = rng.choice(moves)
     me = _name(world, m["organizer_id"])
-    prompt = rng.choice([
-        'I\'m {me}. Please move my "{title}" meeting to {day} at {time}, and invite {guest} to it.',
-        '{me} here. The "{title}" meeting I organize should now start at {time} on {day}; also '
-        "add {guest} as an attendee.",
-    ]).format(me=me, title=m["subject"], day=_on(day, rng), time=_clock(slot), guest=guest["name"])
+    prompt = rng.choice(
+        [
+            'I\'m {me}. Please move my "{title}" meeting to {day} at {time}, and invite {guest} '
+            "to it.",
+            '{me} here. The "{title}" meeting I organize should now start at {time} on {day}; also '
+            "add {guest} as an attendee.",
+        ]
+    ).format(me=me, title=m["subject"], day=_on(day, rng), time=_clock(slot), guest=guest["name"])
     gold = [
         _call("find_person", name=me),
         _call("list_meetings", person_id=m["organizer_id"]),
@@ -993,12 +1079,14 @@ def _clear_day(world: World, rng: random.Random) -> TaskDraft | None:
     if not options:
         return None
     person, day, mine = rng.choice(options)
-    prompt = rng.choice([
-        "I'm {name} and I will be out on {day}. Cancel the meetings I organize that day and take "
-        "me off the ones I was only invited to.",
-        "This is {name}; I'm taking {day} off. For that day, please cancel every meeting I "
-        "organized, and remove me from the other meetings I attend.",
-    ]).format(name=person["name"], day=_on(day, rng))
+    prompt = rng.choice(
+        [
+            "I'm {name} and I will be out on {day}. Cancel the meetings I organize that day and "
+            "take me off the ones I was only invited to.",
+            "This is {name}; I'm taking {day} off. For that day, please cancel every meeting I "
+            "organized, and remove me from the other meetings I attend.",
+        ]
+    ).format(name=person["name"], day=_on(day, rng))
     gold = [
         _call("find_person", name=person["name"]),
         _call("list_meetings", person_id=person["id"], day=day),
@@ -1022,12 +1110,14 @@ def _move_to_earliest(world: World, rng: random.Random) -> TaskDraft | None:
     if not starts:
         return None
     me, start, ask_time = _name(world, m["organizer_id"]), _clock(starts[0]), rng.random() < 0.5
-    prompt = rng.choice([
-        'I\'m {me}. Please move my "{title}" meeting to {day}, at the earliest time when everyone '
-        "in it and its room are free.",
-        '{me} here. Push the "{title}" meeting I organize to {day}: pick the first slot that day '
-        "when all its participants and its current room are available.",
-    ]).format(me=me, title=m["subject"], day=_on(day, rng))
+    prompt = rng.choice(
+        [
+            'I\'m {me}. Please move my "{title}" meeting to {day}, at the earliest time when '
+            "everyone in it and its room are free.",
+            '{me} here. Push the "{title}" meeting I organize to {day}: pick the first slot that '
+            "day when all its participants and its current room are available.",
+        ]
+    ).format(me=me, title=m["subject"], day=_on(day, rng))
     if ask_time:
         prompt += " What time will it start?"
     gold = [
@@ -1035,7 +1125,10 @@ def _move_to_earliest(world: World, rng: random.Random) -> TaskDraft | None:
         _call("list_meetings", person_id=m["organizer_id"]),
         _call("get_meeting", meeting_id=m["id"]),
         _call(
-            "find_free_slots", person_ids=group, day=day, duration_minutes=length * SLOT,
+            "find_free_slots",
+            person_ids=group,
+            day=day,
+            duration_minutes=length * SLOT,
             room=m["room"],
         ),
         _call("reschedule_meeting", meeting_id=m["id"], day=day, start=start),
@@ -1057,11 +1150,13 @@ def _replace_attendee(world: World, rng: random.Random) -> TaskDraft | None:
         return None
     m, leaver, substitute = rng.choice(options)
     name = _name(world, leaver)
-    prompt = rng.choice([
-        '{leaver} can\'t make the "{title}" meeting on {day}. Please take them off it and '
-        "invite {sub} instead.",
-        'Swap {leaver} for {sub} in the "{title}" meeting: remove {leaver} and add {sub}.',
-    ]).format(leaver=name, sub=substitute["name"], title=m["subject"], day=_on(m["day"], rng))
+    prompt = rng.choice(
+        [
+            '{leaver} can\'t make the "{title}" meeting on {day}. Please take them off it and '
+            "invite {sub} instead.",
+            'Swap {leaver} for {sub} in the "{title}" meeting: remove {leaver} and add {sub}.',
+        ]
+    ).format(leaver=name, sub=substitute["name"], title=m["subject"], day=_on(m["day"], rng))
     gold = [
         _call("find_person", name=name),
         _call("find_person", name=substitute["name"]),
@@ -1077,16 +1172,28 @@ CALENDAR = Domain(
     world=CalendarWorld,
     templates={
         1: [
-            _cancel_by_id, _meeting_question, _add_by_id, _remove_by_id, _reschedule_by_id,
+            _cancel_by_id,
+            _meeting_question,
+            _add_by_id,
+            _remove_by_id,
+            _reschedule_by_id,
             _change_room_by_id,
         ],
         2: [
-            _cancel_by_title, _count_on_day, _first_or_last, _invite_by_name, _reschedule_by_title,
+            _cancel_by_title,
+            _count_on_day,
+            _first_or_last,
+            _invite_by_name,
+            _reschedule_by_title,
             _book_solo,
         ],
         3: [
-            _book_common_slot, _book_in_room, _reschedule_and_invite, _clear_day,
-            _move_to_earliest, _replace_attendee,
+            _book_common_slot,
+            _book_in_room,
+            _reschedule_and_invite,
+            _clear_day,
+            _move_to_earliest,
+            _replace_attendee,
         ],
     },
     description="a team calendar: people, meeting rooms and a week of meetings",

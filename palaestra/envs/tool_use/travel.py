@@ -538,11 +538,13 @@ def _pick(rng: random.Random, items: list[Any]) -> Any:
 
 def _unique_seat(flight: dict[str, Any], row: int, letters: str) -> str | None:
     """The one free seat among ``letters`` in ``row``, or None when there are zero or two."""
-    free = [f"{row}{x}" for x in letters if f"{row}{x}" in set(_free(flight))]
-    return free[0] if len(free) == 1 else None
+    free = set(_free(flight))
+    fits = [f"{row}{x}" for x in letters if f"{row}{x}" in free]
+    return fits[0] if len(fits) == 1 else None
 
 
-def _route_date_options(world: World) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+def _by_route_and_date(world: World) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """The flights grouped by (origin, destination, date): what one search returns."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for flight in world.state["flights"].values():
         groups.setdefault((flight["origin"], flight["destination"], flight["date"]), []).append(
@@ -705,7 +707,7 @@ def _find(world: World, passenger_id: str) -> list[ToolCall]:
 def _cheapest(world: World, cabin: str | None = None) -> list[dict[str, Any]]:
     """Flights that are the unique cheapest (of a cabin) on a route and date with 2+ flights."""
     found = []
-    for group in _route_date_options(world).values():
+    for group in _by_route_and_date(world).values():
         fitting = [f for f in group if cabin is None or f["cabin"] == cabin]
         if len(group) < 2 or not fitting:
             continue
@@ -898,7 +900,7 @@ def _cancel_and_rebook(world: World, rng: random.Random) -> TaskDraft | None:
     held = {b["flight_id"] for b in _bookings(world, pid)}
     earliest = [
         min(group, key=lambda f: f["departure"])
-        for (a, b, _), group in _route_date_options(world).items()
+        for (a, b, _), group in _by_route_and_date(world).items()
         if (a, b) != route
     ]
     flight = _pick(rng, [f for f in earliest if f["id"] not in held and _free(f)])
@@ -935,7 +937,7 @@ def _move_to_latest(world: World, rng: random.Random) -> TaskDraft | None:
     held = {b["flight_id"] for b in _bookings(world, pid)}
     latest = [
         max(group, key=lambda f: f["departure"])
-        for (a, b, _), group in _route_date_options(world).items()
+        for (a, b, _), group in _by_route_and_date(world).items()
         if (a, b) == (current["origin"], current["destination"])
     ]
     flight = _pick(rng, [f for f in latest if f["id"] not in held])
@@ -1005,7 +1007,7 @@ def _check_in_all_and_bag(world: World, rng: random.Random) -> TaskDraft | None:
 
 
 def _book_with_bags(world: World, rng: random.Random) -> TaskDraft | None:
-    earliest = [min(g, key=lambda f: f["departure"]) for g in _route_date_options(world).values()]
+    earliest = [min(g, key=lambda f: f["departure"]) for g in _by_route_and_date(world).values()]
     flight = _pick(rng, [f for f in earliest if _free(f) and _bookable(world, f)])
     if flight is None:
         return None
