@@ -162,15 +162,26 @@ def _type_name(annotation: Any) -> str:
         return f"list[{_type_name(args[0])}]" if args else "list"
     if origin is typing.Union or type(annotation).__name__ == "UnionType":
         return " | ".join(_type_name(a) for a in typing.get_args(annotation))
+    if annotation is type(None):
+        return "None"
     return getattr(annotation, "__name__", str(annotation))
 
 
 def _strip_titles(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        return {k: _strip_titles(v) for k, v in schema.items() if k != "title"}
+    """Drop pydantic's generated ``title`` annotations; an argument named "title" stays."""
     if isinstance(schema, list):
         return [_strip_titles(v) for v in schema]
-    return schema
+    if not isinstance(schema, dict):
+        return schema
+    stripped = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            stripped[key] = {name: _strip_titles(sub) for name, sub in value.items()}
+        else:
+            stripped[key] = _strip_titles(value)
+    return stripped
 
 
 def _describe_problem(error: Any) -> str:

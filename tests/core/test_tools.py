@@ -66,3 +66,24 @@ def test_validation_is_strict_and_explains_each_problem():
 
     _, error = box.validate(ToolCall(name="refund", arguments={}))
     assert error.type == "unknown_tool" and "Available tools: order, ship" in error.message
+
+
+class Notes:
+    @tool
+    def add(self, title: str, tags: list[str] | None = None) -> str:
+        """Add a note.
+
+        Args:
+            title: The note's title.
+            tags: Optional labels.
+        """
+        return title
+
+
+def test_an_argument_named_title_stays_in_the_schema():
+    box = Toolbox.of(Notes)
+    params = box.specs[0]["function"]["parameters"]
+    assert params["required"] == ["title"]
+    assert params["properties"]["title"] == {"type": "string", "description": "The note's title."}
+    assert "title" not in params
+    assert "add(title: str, tags: list[str] | None = None)" in box.describe()

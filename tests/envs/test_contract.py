@@ -148,10 +148,18 @@ def test_gym_time_limit_agrees_with_max_turns(env_id):
     assert env.spec.max_episode_steps == env.unwrapped.max_turns
 
 
+def reset_to_multi_step_task(env, calls=2):
+    """Reset to the first seeded task whose gold plan needs at least ``calls`` tool calls."""
+    for seed in range(100):
+        env.reset(seed=seed)
+        if len(env.unwrapped.oracle_actions()) > calls:
+            return env.unwrapped.oracle_actions()
+    raise AssertionError("no multi-step task in 100 seeds")
+
+
 def test_fork_is_independent(env_id):
     env = gym.make(env_id)
-    env.reset(seed=8)
-    gold = env.unwrapped.oracle_actions()
+    gold = reset_to_multi_step_task(env)
     env.step(gold[0])
     branch = palaestra.fork(env)
     assert branch.unwrapped.render() == env.unwrapped.render()

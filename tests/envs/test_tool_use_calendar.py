@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from palaestra.core.types import ToolCall
-from palaestra.envs.tool_use.calendar import CALENDAR, DAYS, CalendarWorld
+from palaestra.envs.tool_use.calendar import CALENDAR, CalendarWorld
+from palaestra.envs.tool_use.calendar.world import DAYS
 from palaestra.errors import ToolError
 
 MON, TUE = "2026-03-02", "2026-03-03"

@@ -8,7 +8,8 @@ import random
 import pytest
 
 from palaestra.core.types import ToolCall
-from palaestra.envs.tool_use.travel import BAG_LIMITS, SEAT_LETTERS, TRAVEL, TravelWorld
+from palaestra.envs.tool_use.travel import TRAVEL, TravelWorld
+from palaestra.envs.tool_use.travel.world import BAG_LIMITS, SEAT_LETTERS
 from palaestra.errors import ToolError
 
 READ_ONLY = {

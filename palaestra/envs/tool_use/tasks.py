@@ -18,17 +18,16 @@ from typing import Any
 
 import numpy as np
 
-# from palaestra.envs.tool_use.calendar import CALENDAR
+from palaestra.envs.tool_use.calendar import CALENDAR
 from palaestra.envs.tool_use.retail import RETAIL
-
-# from palaestra.envs.tool_use.travel import TRAVEL
+from palaestra.envs.tool_use.travel import TRAVEL
 from palaestra.envs.tool_use.world import Domain
 from palaestra.errors import ConfigError, TaskError
 from palaestra.tasks import Split, Task, split_of
 
 __all__ = ["DIFFICULTIES", "DOMAINS", "ToolUseTask", "ToolUseTasks", "make_task"]
 
-DOMAINS: dict[str, Domain] = {d.name: d for d in (RETAIL,)}
+DOMAINS: dict[str, Domain] = {d.name: d for d in (RETAIL, CALENDAR, TRAVEL)}
 DIFFICULTIES = (1, 2, 3)
 _TASK_ID = re.compile(r"^([a-z]+)-([1-9])-(\d{1,10})$")
 _MAX_SKIPS = 10_000

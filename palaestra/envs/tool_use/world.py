@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from palaestra.core.tools import Toolbox
 from palaestra.core.types import ToolCall
 
-__all__ = ["Domain", "TaskDraft", "Template", "World"]
+__all__ = ["Domain", "TaskDraft", "Template", "World", "gold_call"]
 
 
 class World(ABC):
@@ -83,3 +83,8 @@ class Domain:
     templates: dict[int, list[Template]]
     description: str
     example: ToolCall
+
+
+def gold_call(tool_name: str, /, **arguments: Any) -> ToolCall:
+    """A gold action, as templates write them: ``gold_call("get_order", order_id="O-1")``."""
+    return ToolCall(name=tool_name, arguments=arguments)
