@@ -105,8 +105,6 @@ def run(
         if agent == "smollm2" or agent.startswith(("hf:", "openai:"))
         else {}
     )
-    if agent.startswith("openai:"):
-        model_options = {"max_tokens": max_new_tokens, "temperature": temperature}
     with console.status(f"loading agent {agent} ..."):
         resolved = resolve_agent(agent, seed=seed, **model_options)
     started = time.perf_counter()

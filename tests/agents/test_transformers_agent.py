@@ -252,7 +252,7 @@ def test_templates_without_tools_get_the_same_prompt_either_way(
         ("batch_size", 0, "batch_size must be at least 1"),
     ],
 )
-def test_sampling_config_rejects_bad_values(option: str, value: float, message: str) -> None:
+def test_sampling_config_rejects_bad_values(option: str, value: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         SamplingConfig(**{option: value})
 
