@@ -105,6 +105,8 @@ def run(
         if agent == "smollm2" or agent.startswith(("hf:", "openai:"))
         else {}
     )
+    if model_options:
+        _quiet_model_loading()
     with console.status(f"loading agent {agent} ..."):
         resolved = resolve_agent(agent, seed=seed, **model_options)
     started = time.perf_counter()
@@ -143,6 +145,18 @@ def run(
         record = {"env": env_id, "agent": agent, "split": split, "seed": seed, **summary.to_dict()}
         summary_path.write_text(json.dumps(record, indent=2) + "\n")
         console.print(f"trajectories: {out}   summary: {summary_path}")
+
+
+def _quiet_model_loading() -> None:
+    """Our progress bar is the one to watch: silence transformers' own bars and chatter."""
+    import importlib.util
+
+    if importlib.util.find_spec("transformers") is None:
+        return
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 def _print_summary(summary: Any, *, title: str, seconds: float) -> None:
