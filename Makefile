@@ -23,6 +23,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check palaestra tests bench
+	$(BIN)/ruff format --check palaestra tests bench
 	$(BIN)/mypy
 
 test: lint

@@ -14,8 +14,17 @@ from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from palaestra.core.types import AgentTurn, Message
+from palaestra.errors import AgentError, ConfigError
 
-__all__ = ["Agent", "BaseAgent", "Messages", "Tools", "as_dicts", "respond_batch"]
+__all__ = [
+    "Agent",
+    "BaseAgent",
+    "Messages",
+    "Tools",
+    "as_dicts",
+    "respond_batch",
+    "tools_per_conversation",
+]
 
 Messages = Sequence[Message] | Sequence[dict[str, Any]]
 """A conversation: `Message` records or plain ``{"role", "content"}`` dicts."""
@@ -67,6 +76,20 @@ class BaseAgent(ABC):
         return f"{type(self).__name__}(name={self.name!r})"
 
 
+def tools_per_conversation(
+    conversations: Sequence[Messages], tools: Sequence[Tools | None] | None
+) -> list[Tools | None]:
+    """One tool list (or None) per conversation; a count that does not match is an error."""
+    if tools is None:
+        return [None] * len(conversations)
+    if len(tools) != len(conversations):
+        raise ConfigError(
+            f"got {len(tools)} tool lists for {len(conversations)} conversations; "
+            "pass one list (or None) per conversation"
+        )
+    return list(tools)
+
+
 def as_dicts(messages: Messages) -> list[dict[str, Any]]:
     """Normalise a conversation to ``{"role", "content"}`` dicts."""
     return [m.model_dump() if isinstance(m, Message) else dict(m) for m in messages]
@@ -81,8 +104,6 @@ def respond_batch(
     else:
         turns = [AgentTurn(text=text) for text in agent.act_batch(conversations, tools)]
     if len(turns) != len(conversations):
-        from palaestra.errors import AgentError
-
         raise AgentError(
             f"agent {agent.name!r} returned {len(turns)} replies for {len(conversations)} "
             "conversations"

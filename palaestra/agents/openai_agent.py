@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts
+from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts, tools_per_conversation
 from palaestra.core.parsing import parse_action
 from palaestra.core.types import AgentTurn, ToolCall
 from palaestra.errors import AgentError, ConfigError
@@ -113,12 +113,7 @@ class OpenAIAgent(BaseAgent):
         self, conversations: Sequence[Messages], tools: Sequence[Tools | None] | None = None
     ) -> list[AgentTurn]:
         """Send every conversation (``concurrency`` at a time); replies come back in order."""
-        if tools is not None and len(tools) != len(conversations):
-            raise ConfigError(
-                f"got {len(tools)} tool lists for {len(conversations)} conversations; "
-                "pass one list (or None) per conversation"
-            )
-        tools = tools if tools is not None else [None] * len(conversations)
+        tools = tools_per_conversation(conversations, tools)
         bodies = [self.request_body(c, t) for c, t in zip(conversations, tools, strict=True)]
         return list(self._pool.map(self._complete, bodies))
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts
+from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts, tools_per_conversation
 from palaestra.core.types import AgentTurn, ToolCall
 from palaestra.errors import AgentError
 
@@ -69,7 +69,7 @@ class RandomAgent(BaseAgent):
         self, conversations: Sequence[Messages], tools: Sequence[Tools | None] | None = None
     ) -> list[AgentTurn]:
         """One random action per conversation."""
-        tool_lists = list(tools) if tools is not None else [None] * len(conversations)
+        tool_lists = tools_per_conversation(conversations, tools)
         return [AgentTurn(text=self._action(t or [])) for t in tool_lists]
 
     def _action(self, tools: Tools) -> str:

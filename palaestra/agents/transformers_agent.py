@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts
+from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts, tools_per_conversation
 from palaestra.agents.models import load_model_and_tokenizer, prepare_tokenizer
 from palaestra.core.types import AgentTurn
 from palaestra.errors import AgentError, ConfigError
@@ -136,12 +136,7 @@ class TransformersAgent(BaseAgent):
         self, conversations: Sequence[Messages], tools: Sequence[Tools | None] | None = None
     ) -> list[AgentTurn]:
         """Generate one reply per conversation, in order, with ids and raw logprobs."""
-        if tools is not None and len(tools) != len(conversations):
-            raise ConfigError(
-                f"got {len(tools)} tool lists for {len(conversations)} conversations; "
-                "pass one list (or None) per conversation"
-            )
-        tools = tools if tools is not None else [None] * len(conversations)
+        tools = tools_per_conversation(conversations, tools)
         prompts = [self.encode(c, t) for c, t in zip(conversations, tools, strict=True)]
         # Longest first: similar lengths share a batch, and running out of memory happens early.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
