@@ -1,7 +1,8 @@
 """The process inside a sandbox: a persistent Python session driven over one socket.
 
-Standard library only, started by path as ``python -I worker.py CONFIG_JSON``; it never imports
-palaestra. On start it drops to the sandbox's uid (when started as root), clears its
+Standard library only, started by path as ``python -I worker.py CONFIG_JSON``; the channel is the
+inherited descriptor ``fd``, or, with ``listen_dir``, the first connection to ``s0.sock`` there.
+It never imports palaestra. On start it drops to the sandbox's uid (when started as root), clears its
 capabilities, sets no_new_privs and its rlimits, and only then reads requests. Every request is one
 frame (`wire.py`) and gets one reply frame:
 
@@ -10,7 +11,8 @@ frame (`wire.py`) and gets one reply frame:
     upload    write a file, never following a symbolic link
     download  read a regular file, never following a symbolic link
     fork      os.fork(): the child becomes a new session, with a copy of the working directory,
-              and its channel goes to the host as a file descriptor (SCM_RIGHTS)
+              and its channel goes to the host as a file descriptor (SCM_RIGHTS); with
+              ``listen_dir`` set (Docker) the child listens on a socket there instead
     shutdown  exit
 
 Output written to file descriptors 1 and 2, by Python or by anything else, is captured through
@@ -341,6 +343,11 @@ class Session:
     def op_fork(self, request: dict[str, Any], blob: bytes) -> Reply:
         """Fork the session; the child answers on a new channel, passed to the host."""
         child_session = int(request["session"])
+        listen_dir = self.config.get("listen_dir")
+        if listen_dir:
+            return self._fork_listening(
+                child_session, os.path.join(listen_dir, f"s{child_session}.sock")
+            )
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         # Hold the capture locks across fork so that no reader thread owns one in the child.
         for capture in self.captures:
@@ -359,6 +366,25 @@ class Session:
             self.serve()  # never returns
         mine.close()
         return {"ok": True, "pid": pid}, b"", [theirs.detach()]
+
+    def _fork_listening(self, child_session: int, path: str) -> Reply:
+        """Fork for hosts that cannot take a passed descriptor (Docker): the child listens."""
+        server = _listen(path)
+        for capture in self.captures:
+            capture.lock.acquire()
+        pid = os.fork()
+        for capture in self.captures:
+            capture.lock.release()
+        if pid == 0:
+            os.setsid()
+            self.channel.close()
+            for capture in self.captures:
+                capture.restart_after_fork()
+            self.channel = _accept_one(server)
+            self.enter_workdir(child_session, copy_from=self.workdir)
+            self.serve()  # never returns
+        server.close()
+        return {"ok": True, "pid": pid, "listen": path}, b"", []
 
     def op_shutdown(self, request: dict[str, Any], blob: bytes) -> Reply:
         """Exit, removing the working directory first when asked."""
@@ -433,6 +459,22 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+def _listen(path: str) -> socket.socket:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    return server
+
+
+def _accept_one(server: socket.socket) -> socket.socket:
+    """The host's connection; the listening socket and its path go away at once."""
+    channel, _ = server.accept()
+    os.unlink(server.getsockname())
+    server.close()
+    os.set_inheritable(channel.fileno(), False)
+    return channel
+
+
 def _drop_privileges(config: dict[str, Any]) -> None:
     uid, gid = config.get("uid"), config.get("gid")
     if os.getuid() == 0 and uid is not None and gid is not None:
@@ -479,9 +521,12 @@ def _keep_the_sandbox_alive(channel: socket.socket) -> None:
 def main() -> None:
     """Start: drop privileges, set limits, serve."""
     config = json.loads(sys.argv[1])
-    channel = socket.socket(fileno=int(config["fd"]))
-    os.set_inheritable(channel.fileno(), False)
     _drop_privileges(config)
+    if config.get("listen_dir"):
+        channel = _accept_one(_listen(os.path.join(config["listen_dir"], "s0.sock")))
+    else:
+        channel = socket.socket(fileno=int(config["fd"]))
+        os.set_inheritable(channel.fileno(), False)
     if config.get("keeper"):
         _keep_the_sandbox_alive(channel)
     if os.getsid(0) != os.getpid():
