@@ -9,6 +9,7 @@ hierarchy is writable; otherwise `available()` is False and the sandbox reports 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -145,16 +146,22 @@ class Cgroup:
             time.sleep(0.002)
         return True
 
-    def memory_events(self) -> dict[str, int]:
-        """How often the memory limit was hit (``oom_kill`` / ``failcnt``), for reports."""
-        try:
-            if self.v2:
-                lines = (self.dirs[0] / "memory.events").read_text().split("\n")
-                return {k: int(v) for k, v in (line.split() for line in lines if line)}
-            failcnt = (ROOT / "memory" / self.relative / "memory.failcnt").read_text()
-            return {"failcnt": int(failcnt)}
-        except (FileNotFoundError, ValueError):
-            return {}
+    def oom_kills(self) -> int:
+        """How many processes the memory limit killed, in this group and its children."""
+        if self.v2:
+            try:
+                lines = (self.dirs[0] / "memory.events").read_text().splitlines()
+            except FileNotFoundError:
+                return 0
+            return sum(int(line.split()[1]) for line in lines if line.startswith("oom_kill "))
+        total = 0
+        for directory, _, files in os.walk(ROOT / "memory" / self.relative):
+            if "memory.oom_control" in files:
+                with contextlib.suppress(FileNotFoundError):
+                    for line in (Path(directory) / "memory.oom_control").read_text().splitlines():
+                        if line.startswith("oom_kill "):
+                            total += int(line.split()[1])
+        return total
 
     def remove(self) -> None:
         """Remove the group and its children (they must be empty)."""

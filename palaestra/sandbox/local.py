@@ -263,9 +263,16 @@ class _Container:
         for mount in ("/tmp", _WORKDIR_ROOT):
             argv += ["--perms", "1777", "--size", disk, "--tmpfs", mount]
         argv += _system_mounts()
-        for path in _python_paths(config.python) + list(config.read_only_paths):
-            argv += ["--ro-bind", path, path]
-        argv += ["--ro-bind", str(_HERE), _WORKER_MOUNT]
+        binds = [
+            (path, path) for path in _python_paths(config.python) + list(config.read_only_paths)
+        ]
+        binds.append((str(_HERE), _WORKER_MOUNT))
+        # bubblewrap would make the directories above each mount 0700 and root-owned; the
+        # sandbox user must be able to walk through them.
+        for directory in _ancestors(target for _, target in binds):
+            argv += ["--perms", "0755", "--dir", directory]
+        for source, target in binds:
+            argv += ["--ro-bind", source, target]
         argv += [
             "--proc",
             "/proc",
@@ -418,6 +425,16 @@ def _system_mounts() -> list[str]:
         if os.path.exists(path):
             argv += ["--ro-bind", path, path]
     return argv
+
+
+def _ancestors(paths: Any) -> list[str]:
+    """Every directory above the given paths, parents first, without duplicates or /."""
+    found: dict[str, None] = {}
+    for path in paths:
+        parts = Path(path).parts[1:-1]
+        for depth in range(1, len(parts) + 1):
+            found.setdefault("/" + "/".join(parts[:depth]))
+    return sorted(found, key=lambda p: (p.count("/"), p))
 
 
 @functools.cache
@@ -692,11 +709,12 @@ class LocalSandbox(Sandbox):
 
     def _died(self) -> ExecResult:
         """The session process died (killed for memory, or the code ended it): start over."""
-        events = self._container.cgroup.memory_events() if self._container.cgroup else {}
+        cgroup = self._container.cgroup
+        out_of_memory = cgroup is not None and cgroup.oom_kills() > 0
         self._restart()
         reason = (
-            "it ran out of memory"
-            if events.get("oom_kill") or events.get("failcnt")
+            f"it ran out of memory: the limit is {self.config.memory_mb} MiB"
+            if out_of_memory
             else "its process exited"
         )
         return ExecResult(

@@ -2,9 +2,9 @@
 
 Standard library only, started by path as ``python -I worker.py CONFIG_JSON``; the channel is the
 inherited descriptor ``fd``, or, with ``listen_dir``, the first connection to ``s0.sock`` there.
-It never imports palaestra. On start it drops to the sandbox's uid (when started as root), clears its
-capabilities, sets no_new_privs and its rlimits, and only then reads requests. Every request is one
-frame (`wire.py`) and gets one reply frame:
+It never imports palaestra. On start it drops to the sandbox's uid (when started as root), clears
+its capabilities, sets no_new_privs and its rlimits, and only then reads requests. Every request is
+one frame (`wire.py`) and gets one reply frame:
 
     run       execute code in the persistent namespace; the last expression's value is returned
     exec      run a shell command in the working directory
