@@ -1,10 +1,11 @@
-"""Memory and process limits, and a reliable kill, through cgroups (v2 unified or v1).
+"""Memory (and process) limits through cgroups, v2 unified or v1.
 
-A sandbox gets one cgroup (``palaestra/<name>``) holding its limits; each session in it gets a
-child cgroup, so one session's process tree can be killed without touching its siblings. Killing
-freezes the group first (v1 freezer) or uses ``cgroup.kill`` (v2), so a fork bomb cannot outrun it,
-and returns only once the group is empty. Used only when palaestra runs as root and the
-hierarchy is writable; otherwise `available()` is False and the sandbox reports it.
+A sandbox gets one cgroup, ``palaestra/<name>``, joined by its first process before bubblewrap
+starts, so that nothing it spawns escapes. On v1 only the memory hierarchy is used: moving a
+process between v1 cgroups costs milliseconds per hierarchy, and the process limit already comes
+from RLIMIT_NPROC on the sandbox's dedicated uid. Killing is the pid namespace's job (its first
+process takes every other with it); the group only has to be empty before it is removed. Used only
+when palaestra runs as root and the hierarchy is writable; otherwise `available()` is False.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from pathlib import Path
 __all__ = ["Cgroup", "available"]
 
 ROOT = Path("/sys/fs/cgroup")
-_V1_CONTROLLERS = ("memory", "pids", "freezer")
 
 
 def _is_v2() -> bool:
@@ -26,29 +26,26 @@ def _is_v2() -> bool:
 
 
 def available() -> bool:
-    """True when palaestra can create cgroups with memory and pids limits here."""
+    """True when palaestra can create cgroups with a memory limit here."""
     if os.geteuid() != 0:
         return False
     if _is_v2():
         controllers = (ROOT / "cgroup.controllers").read_text().split()
         return {"memory", "pids"} <= set(controllers) and os.access(ROOT, os.W_OK)
-    return all(os.access(ROOT / c, os.W_OK) for c in _V1_CONTROLLERS)
+    return os.access(ROOT / "memory", os.W_OK)
 
 
 class Cgroup:
-    """One cgroup, in every hierarchy palaestra uses."""
+    """One sandbox's cgroup."""
 
     def __init__(self, relative: str) -> None:
         self.relative = relative
         self.v2 = _is_v2()
-        if self.v2:
-            self.dirs = [ROOT / relative]
-        else:
-            self.dirs = [ROOT / c / relative for c in _V1_CONTROLLERS]
+        self.directory = ROOT / relative if self.v2 else ROOT / "memory" / relative
 
     @classmethod
-    def create(cls, name: str, *, memory_bytes: int | None, max_pids: int | None) -> Cgroup:
-        """A new cgroup under ``palaestra/`` with the given limits."""
+    def create(cls, name: str, *, memory_bytes: int, max_pids: int) -> Cgroup:
+        """A new cgroup under ``palaestra/`` with the given limits (pids only on v2)."""
         if _is_v2():
             parent = ROOT / "palaestra"
             if not parent.exists():
@@ -56,118 +53,55 @@ class Cgroup:
                 (ROOT / "cgroup.subtree_control").write_text("+memory +pids")
                 (parent / "cgroup.subtree_control").write_text("+memory +pids")
         group = cls(f"palaestra/{name}")
-        for directory in group.dirs:
-            directory.mkdir(parents=True, exist_ok=True)
+        group.directory.mkdir(parents=True, exist_ok=True)
         if group.v2:
-            if memory_bytes:
-                group._write("memory.max", str(memory_bytes))
-                group._write("memory.swap.max", "0", missing_ok=True)
-            if max_pids:
-                group._write("pids.max", str(max_pids))
+            (group.directory / "memory.max").write_text(str(memory_bytes))
+            with contextlib.suppress(FileNotFoundError):
+                (group.directory / "memory.swap.max").write_text("0")
+            (group.directory / "pids.max").write_text(str(max_pids))
         else:
-            if memory_bytes:
-                group._write("memory.limit_in_bytes", str(memory_bytes), controller="memory")
-                group._write(
-                    "memory.memsw.limit_in_bytes",
-                    str(memory_bytes),
-                    controller="memory",
-                    missing_ok=True,
-                )
-            if max_pids:
-                group._write("pids.max", str(max_pids), controller="pids")
+            (group.directory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+            with contextlib.suppress(FileNotFoundError, PermissionError, OSError):
+                (group.directory / "memory.memsw.limit_in_bytes").write_text(str(memory_bytes))
         return group
-
-    def child(self, name: str) -> Cgroup:
-        """A child cgroup (no limits of its own; the parent's apply)."""
-        group = Cgroup(f"{self.relative}/{name}")
-        for directory in group.dirs:
-            directory.mkdir(exist_ok=True)
-        return group
-
-    def _write(
-        self, filename: str, value: str, *, controller: str | None = None, missing_ok: bool = False
-    ) -> None:
-        directory = self.dirs[0] if controller is None else ROOT / controller / self.relative
-        try:
-            (directory / filename).write_text(value)
-        except FileNotFoundError:
-            if not missing_ok:
-                raise
 
     @property
-    def procs_files(self) -> list[str]:
-        """The ``cgroup.procs`` files a process writes its pid to in order to join."""
-        return [str(d / "cgroup.procs") for d in self.dirs]
-
-    def add(self, pid: int) -> None:
-        """Move a process (with all its threads) into this cgroup."""
-        for path in self.procs_files:
-            Path(path).write_text(str(pid))
+    def procs_file(self) -> str:
+        """The ``cgroup.procs`` file a process writes its pid to in order to join."""
+        return str(self.directory / "cgroup.procs")
 
     def pids(self) -> set[int]:
-        """Every process in this cgroup and its children."""
-        base = self.dirs[0] if self.v2 else ROOT / "pids" / self.relative
-        found: set[int] = set()
-        for directory, _, files in os.walk(base):
-            if "cgroup.procs" in files:
-                try:
-                    text = (Path(directory) / "cgroup.procs").read_text()
-                except FileNotFoundError:
-                    continue
-                found.update(int(line) for line in text.split())
-        return found
+        """Every process in the group."""
+        try:
+            return {int(line) for line in Path(self.procs_file).read_text().split()}
+        except FileNotFoundError:
+            return set()
 
-    def kill(self, timeout: float = 10.0) -> bool:
-        """Kill every process in the group; True once it is empty (False on timeout)."""
+    def empty(self, timeout: float = 10.0) -> bool:
+        """Kill whatever is still in the group; True once it is empty."""
         deadline = time.monotonic() + timeout
-        if self.v2 and (self.dirs[0] / "cgroup.kill").exists():
-            self._write("cgroup.kill", "1")
-        else:
-            freezer = None if self.v2 else ROOT / "freezer" / self.relative / "freezer.state"
-            if freezer is not None:
-                freezer.write_text("FROZEN")
-            try:
-                while pids := self.pids():
-                    for pid in pids:
-                        try:
-                            os.kill(pid, signal.SIGKILL)
-                        except ProcessLookupError:
-                            pass
-                    if freezer is not None:
-                        break  # frozen processes cannot fork; they die once thawed
-                    if time.monotonic() > deadline:
-                        return False
-            finally:
-                if freezer is not None:
-                    freezer.write_text("THAWED")
-        while self.pids():
+        while pids := self.pids():
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.002)
+            time.sleep(0.001)
         return True
 
     def oom_kills(self) -> int:
-        """How many processes the memory limit killed, in this group and its children."""
+        """How many processes the memory limit has killed."""
         if self.v2:
-            try:
-                lines = (self.dirs[0] / "memory.events").read_text().splitlines()
-            except FileNotFoundError:
-                return 0
-            return sum(int(line.split()[1]) for line in lines if line.startswith("oom_kill "))
-        total = 0
-        for directory, _, files in os.walk(ROOT / "memory" / self.relative):
-            if "memory.oom_control" in files:
-                with contextlib.suppress(FileNotFoundError):
-                    for line in (Path(directory) / "memory.oom_control").read_text().splitlines():
-                        if line.startswith("oom_kill "):
-                            total += int(line.split()[1])
-        return total
+            name, key = "memory.events", "oom_kill"
+        else:
+            name, key = "memory.oom_control", "oom_kill"
+        try:
+            lines = (self.directory / name).read_text().splitlines()
+        except FileNotFoundError:
+            return 0
+        return sum(int(line.split()[1]) for line in lines if line.split()[0] == key)
 
     def remove(self) -> None:
-        """Remove the group and its children (they must be empty)."""
-        for directory in self.dirs:
-            for sub, _, _ in sorted(os.walk(directory), key=lambda entry: -len(entry[0])):
-                try:
-                    os.rmdir(sub)
-                except (FileNotFoundError, OSError):
-                    pass
+        """Remove the (empty) group."""
+        with contextlib.suppress(FileNotFoundError, OSError):
+            self.directory.rmdir()

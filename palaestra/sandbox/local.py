@@ -217,6 +217,7 @@ class _Container:
             "gid": self.uid.uid if self.uid else None,
             "keeper": self.isolated,
             "rlimits": rlimits,
+            "site_packages": _site_packages(config.python),
             "output_limit": config.output_limit,
             "max_transfer": config.max_transfer_mb * mib,
         }
@@ -286,13 +287,13 @@ class _Container:
             "/dev/shm",
         ]
         argv += ["--remount-ro", "/", "--chdir", "/"]
-        argv += ["--", config.python, "-I", f"{_WORKER_MOUNT}/worker.py", json.dumps(worker)]
+        argv += ["--", config.python, "-I", "-S", f"{_WORKER_MOUNT}/worker.py", json.dumps(worker)]
         if self.cgroup is not None:
             # Join the cgroup before bubblewrap starts, so nothing it spawns escapes the limits.
             join = (
                 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 1; shift; done; shift; exec "$@"'
             )
-            argv = ["/bin/sh", "-c", join, "sh", *self.cgroup.procs_files, "--", *argv]
+            argv = ["/bin/sh", "-c", join, "sh", self.cgroup.procs_file, "--", *argv]
         return argv, [fd], worker
 
     @staticmethod
@@ -319,7 +320,7 @@ class _Container:
         )
         self.scratch = tempfile.mkdtemp(prefix="palaestra-unisolated-")
         worker = self._worker_config(child_end.fileno(), self.scratch)
-        argv = [self.config.python, "-I", str(_HERE / "worker.py"), json.dumps(worker)]
+        argv = [self.config.python, "-I", "-S", str(_HERE / "worker.py"), json.dumps(worker)]
         return argv, [child_end.fileno()], worker
 
     # ------------------------------------------------------------------------------ sessions
@@ -329,25 +330,22 @@ class _Container:
             self._next_session += 1
             return session
 
-    def session_cgroup(self, session: int) -> cgroups.Cgroup | None:
-        return self.cgroup.child(f"s{session}") if self.cgroup is not None else None
-
     def join(self) -> None:
         with self.lock:
             self.members += 1
 
-    def release(self) -> None:
+    def release(self) -> bool:
+        """One session fewer; the last one destroys the container (True when it did)."""
         with self.lock:
             self.members -= 1
             last = self.members <= 0
         if last:
             self.destroy()
+        return last
 
     # ------------------------------------------------------------------------------- destroy
     def destroy(self) -> None:
         """Kill every process of the container and wait until they are all gone."""
-        if self.cgroup is not None:
-            self.cgroup.kill()
         if self.init_pid is not None:
             # The namespace's first process: the kernel kills the whole namespace with it, and
             # bubblewrap (our child) exits once it has reaped it, so waiting on bubblewrap is
@@ -364,7 +362,7 @@ class _Container:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         if self.cgroup is not None:
-            self.cgroup.kill()
+            self.cgroup.empty()
             self.cgroup.remove()
             self.cgroup = None
         if self.uid is not None:
@@ -373,6 +371,54 @@ class _Container:
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
+
+
+def _kill_tree(root: int) -> None:
+    """Kill a session and every process below it, and wait until they are gone.
+
+    The session is its descendants' subreaper, so orphans (double forks, daemons) stay in its
+    tree. The tree is stopped before it is killed, so nothing forks in between.
+    """
+    deadline = time.monotonic() + 10
+    while _alive(root) and time.monotonic() < deadline:
+        for pid in [root, *_descendants(root)]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGSTOP)
+        for pid in reversed([root, *_descendants(root)]):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.0005)
+
+
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        for task in _listdir(f"/proc/{current}/task"):
+            try:
+                children = Path(f"/proc/{current}/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                found.append(child)
+                queue.append(child)
+    return found
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _read_child_pid(fd: int) -> int | None:
@@ -438,6 +484,20 @@ def _ancestors(paths: Any) -> list[str]:
 
 
 @functools.cache
+def _site_packages(python: str) -> list[str]:
+    """The interpreter's site-packages directories (the worker runs with -S)."""
+    import sys
+
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        import site
+
+        return [p for p in site.getsitepackages() if os.path.isdir(p)]
+    code = "import site, json; print(json.dumps(site.getsitepackages()))"
+    out = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, check=True)
+    return [p for p in json.loads(out.stdout) if os.path.isdir(p)]
+
+
+@functools.cache
 def _python_paths(python: str) -> list[str]:
     """The directories an interpreter needs: its installation (and venv), outside /usr."""
     import sys
@@ -495,9 +555,6 @@ class LocalSandbox(Sandbox):
         self._channel = channel
         self._pid = pid
         self._session = session
-        self._cgroup = container.session_cgroup(session)
-        if self._cgroup is not None:
-            self._cgroup.add(pid)
         self.workdir = f"{container.scratch or _WORKDIR_ROOT}/{session}"
 
     # ----------------------------------------------------------------------------- the protocol
@@ -668,10 +725,10 @@ class LocalSandbox(Sandbox):
             if container.cgroup
             else "per-process RLIMIT_DATA only (no writable cgroup)",
             "processes": (
-                f"cgroup pids.max {self.config.max_processes}"
-                if container.cgroup
-                else f"RLIMIT_NPROC {self.config.max_processes} on a dedicated uid"
+                f"RLIMIT_NPROC {self.config.max_processes} on a dedicated uid"
                 if uid
+                else f"cgroup pids.max {self.config.max_processes}"
+                if container.cgroup
                 else "no limit on the number of processes (no cgroup, no dedicated uid)"
             ),
             "user": f"dedicated uid {uid}, no capabilities, no_new_privs"
@@ -737,12 +794,8 @@ class LocalSandbox(Sandbox):
                 self._reply(time.monotonic() + 1.0)
         with contextlib.suppress(OSError):
             self._channel.close()
-        if self._cgroup is not None:
-            self._cgroup.kill()
-        else:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._pid, signal.SIGKILL)
-        self._container.release()
+        if not self._container.release():
+            _kill_tree(self._pid)  # the container lives on for the siblings
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

@@ -21,24 +21,21 @@ pipes; a reader thread keeps the head and the tail and counts what it cut.
 
 from __future__ import annotations
 
-import ast
 import ctypes
 import json
-import linecache
 import os
 import resource
 import select
-import shutil
 import signal
 import socket
 import stat
 import struct
-import subprocess
 import sys
 import threading
 import time
-import traceback
 from typing import Any
+
+# ast, linecache, shutil, subprocess and traceback load on first use: start-up time matters.
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wire  # noqa: E402  (next to this file; kept off the code's path and out of its imports)
@@ -50,6 +47,7 @@ Reply = tuple[dict[str, Any], bytes, list[int]]
 """A handler's answer: the reply header, a blob, and file descriptors to pass along."""
 
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_CHILD_SUBREAPER = 36
 _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
 _CLOSE_RANGE = 436
 
@@ -161,8 +159,13 @@ class Session:
         """Make (or copy) and enter this session's working directory."""
         self.session = session
         self.pid = os.getpid()
+        # Orphans of the code's processes come back to this session, so that killing the
+        # session's process tree kills them too.
+        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         self.workdir = os.path.join(self.config["workdir_root"], str(session))
         if copy_from is not None:
+            import shutil
+
             shutil.copytree(copy_from, self.workdir, symlinks=True)
         else:
             os.makedirs(self.workdir, exist_ok=True)
@@ -224,6 +227,9 @@ class Session:
         code = request.get("code")
         if not isinstance(code, str):
             return {"ok": False, "error": "code must be text"}, b"", []
+        import ast
+        import linecache
+
         self.cells += 1
         filename = f"<cell {self.cells}>"
         linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
@@ -273,6 +279,8 @@ class Session:
         timeout = float(request.get("timeout", 30))
         if not isinstance(command, str):
             return {"ok": False, "error": "cmd must be text"}, b"", []
+        import subprocess
+
         started = time.perf_counter()
         process = subprocess.Popen(
             ["/bin/sh", "-c", command],
@@ -389,6 +397,8 @@ class Session:
     def op_shutdown(self, request: dict[str, Any], blob: bytes) -> Reply:
         """Exit, removing the working directory first when asked."""
         if request.get("remove_workdir"):
+            import shutil
+
             os.chdir("/")
             shutil.rmtree(self.workdir, ignore_errors=True)
         wire.send_frame(self.channel, {"ok": True})
@@ -444,6 +454,8 @@ def _short_repr(value: Any, limit: int) -> str:
 
 def _describe(exc: BaseException) -> dict[str, str]:
     """The exception as the code's author should see it: the worker's own frames left out."""
+    import traceback
+
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
     lines = (
         ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
@@ -521,6 +533,9 @@ def _keep_the_sandbox_alive(channel: socket.socket) -> None:
 def main() -> None:
     """Start: drop privileges, set limits, serve."""
     config = json.loads(sys.argv[1])
+    # Started with -S: the installation's site-packages are added here, without running .pth
+    # hooks, which would cost start-up time and reach into the host (editable installs).
+    sys.path.extend(p for p in config.get("site_packages", []) if p not in sys.path)
     _drop_privileges(config)
     if config.get("listen_dir"):
         channel = _accept_one(_listen(os.path.join(config["listen_dir"], "s0.sock")))
