@@ -1,0 +1,252 @@
+"""Sandbox costs: start, warm run, state, fork, concurrency, against the usual baselines.
+
+    python bench/bench_sandbox.py --out bench/results/sandbox.json
+
+Measured in one run (min / median / p95, milliseconds):
+- LocalSandbox start (until it answers) and close;
+- a warm ``run("print(1)")``;
+- a run in a session holding 100 MB of state, and one that reads all of it;
+- ``fork()`` of a session holding 100 MB;
+- 32 concurrent sessions, each holding state, all answering at once on this machine;
+- baselines: ``subprocess.run([python, "-c", code])`` per call (what GEM and SkyRL-gym do), and a
+  Jupyter kernel's start and warm execute (what E2B and OpenHands run), when jupyter_client and
+  ipykernel are installed.
+Targets (issue 3): warm run >= 50x faster than subprocess per call, start < 60 ms, fork of a
+100 MB session < 15 ms, 32 concurrent sessions without error. Writes JSON and a PNG chart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from palaestra.sandbox import LocalSandbox, SandboxConfig
+
+HUNDRED_MB = 100 * 1024 * 1024
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    ms = np.asarray(samples) * 1000
+    return {
+        "n": int(ms.size),
+        "min_ms": float(ms.min()),
+        "median_ms": float(np.median(ms)),
+        "p95_ms": float(np.percentile(ms, 95)),
+    }
+
+
+def timed(action: Callable[[], object], repeats: int) -> list[float]:
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def bench_start_and_close(repeats: int) -> dict[str, dict[str, float]]:
+    LocalSandbox().close()  # the first start probes the machine once per process
+    starts, closes = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        sandbox = LocalSandbox()
+        starts.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        sandbox.close()
+        closes.append(time.perf_counter() - started)
+    return {"start": stats(starts), "close": stats(closes)}
+
+
+def bench_runs(repeats: int) -> dict[str, dict[str, float]]:
+    config = SandboxConfig(memory_mb=1024)
+    with LocalSandbox(config) as sandbox:
+        warm = timed(lambda: sandbox.run("print(1)"), repeats)
+        result = sandbox.run(f"data = bytearray(b'\\x01' * {HUNDRED_MB})\nlen(data)")
+        assert result.value == str(HUNDRED_MB), result
+        holding = timed(lambda: sandbox.run("data[12345]"), repeats)
+        scanning = timed(lambda: sandbox.run("data.count(1)"), max(10, repeats // 20))
+        forks = []
+        for _ in range(max(10, repeats // 10)):
+            started = time.perf_counter()
+            child = sandbox.fork()
+            forks.append(time.perf_counter() - started)
+            assert child.run("len(data)").value == str(HUNDRED_MB)
+            child.close()
+    return {
+        "warm_run_print": stats(warm),
+        "run_holding_100mb": stats(holding),
+        "run_scanning_100mb": stats(scanning),
+        "fork_100mb": stats(forks),
+    }
+
+
+def bench_concurrent(sessions: int, calls: int) -> dict[str, object]:
+    sandboxes = [LocalSandbox(SandboxConfig(memory_mb=256)) for _ in range(sessions)]
+    try:
+        for index, sandbox in enumerate(sandboxes):
+            sandbox.run(f"state = list(range(100_000))\nsession = {index}")
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+
+        def worker(index: int, sandbox: LocalSandbox) -> None:
+            for call in range(calls):
+                started = time.perf_counter()
+                result = sandbox.run("session, state[-1] + 1")
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if result.value != f"({index}, 100000)":
+                        errors.append(f"session {index} call {call}: {result}")
+
+        threads = [threading.Thread(target=worker, args=(i, s)) for i, s in enumerate(sandboxes)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    finally:
+        for sandbox in sandboxes:
+            sandbox.close()
+    return {
+        "sessions": sessions,
+        "calls": sessions * calls,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "calls_per_second": sessions * calls / wall,
+        "latency": stats(latencies),
+    }
+
+
+def bench_subprocess(repeats: int) -> dict[str, float]:
+    command = [sys.executable, "-c", "print(1)"]
+    return stats(timed(lambda: subprocess.run(command, capture_output=True, check=True), repeats))
+
+
+def bench_jupyter(starts: int, repeats: int) -> dict[str, object]:
+    try:
+        from jupyter_client.manager import start_new_kernel
+    except ImportError:
+        return {"skipped": "jupyter_client and ipykernel are not installed"}
+    start_times = []
+    for _ in range(starts):
+        started = time.perf_counter()
+        manager, client = start_new_kernel(kernel_name="python3")
+        start_times.append(time.perf_counter() - started)
+        manager.shutdown_kernel(now=True)
+        client.stop_channels()
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        client.execute_interactive("print(1)", timeout=30)
+
+        def execute() -> None:
+            client.execute_interactive("print(1)", timeout=30, output_hook=lambda message: None)
+
+        warm = timed(execute, repeats)
+    finally:
+        manager.shutdown_kernel(now=True)
+        client.stop_channels()
+    return {"start": stats(start_times), "warm_execute": stats(warm)}
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [
+        ("palaestra warm run", result["runs"]["warm_run_print"]["median_ms"], "#2b7bba"),
+        ("palaestra run, 100 MB held", result["runs"]["run_holding_100mb"]["median_ms"], "#2b7bba"),
+        ("palaestra fork, 100 MB", result["runs"]["fork_100mb"]["median_ms"], "#2b7bba"),
+        ("palaestra start", result["lifecycle"]["start"]["median_ms"], "#2b7bba"),
+        ("subprocess per call", result["baselines"]["subprocess_per_call"]["median_ms"], "#999999"),
+    ]
+    jupyter = result["baselines"]["jupyter"]
+    if "warm_execute" in jupyter:
+        rows.append(("Jupyter warm execute", jupyter["warm_execute"]["median_ms"], "#999999"))
+        rows.append(("Jupyter kernel start", jupyter["start"]["median_ms"], "#999999"))
+    labels, values, colours = zip(*rows, strict=True)
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    bars = ax.barh(labels, values, color=colours)
+    ax.set_xscale("log")
+    ax.bar_label(bars, labels=[f"{v:.2f} ms" for v in values], padding=3)
+    ax.set_xlabel("median milliseconds, log scale (lower is better)")
+    speedup = result["warm_run_speedup_vs_subprocess"]
+    ax.set_title(f"Sandbox costs · warm run {speedup:.0f}x faster than a subprocess per call")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--starts", type=int, default=30)
+    parser.add_argument("--sessions", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/sandbox.json"))
+    args = parser.parse_args()
+
+    probe = LocalSandbox()
+    capabilities = probe.capabilities()
+    probe.close()
+    result: dict[str, object] = {
+        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "enforced": capabilities.enforced(),
+        "lifecycle": bench_start_and_close(args.starts),
+        "runs": bench_runs(args.repeats),
+        "concurrent": bench_concurrent(args.sessions, 20),
+        "baselines": {
+            "subprocess_per_call": bench_subprocess(max(20, args.repeats // 10)),
+            "jupyter": bench_jupyter(3, max(20, args.repeats // 5)),
+        },
+    }
+    runs, lifecycle = result["runs"], result["lifecycle"]
+    subprocess_ms = result["baselines"]["subprocess_per_call"]["median_ms"]  # type: ignore[index]
+    result["warm_run_speedup_vs_subprocess"] = subprocess_ms / runs["warm_run_print"]["median_ms"]  # type: ignore[index]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    plot(result, args.out.with_suffix(".png"))
+
+    def row(name: str, s: dict[str, float]) -> None:
+        print(f"{name:34}{s['min_ms']:>10.2f}{s['median_ms']:>10.2f}{s['p95_ms']:>10.2f}")
+
+    print(f"{'':34}{'min ms':>10}{'median':>10}{'p95':>10}")
+    row("start (until it answers)", lifecycle["start"])  # type: ignore[index]
+    row("close", lifecycle["close"])  # type: ignore[index]
+    for key, name in (
+        ("warm_run_print", "warm run print(1)"),
+        ("run_holding_100mb", "run, 100 MB held"),
+        ("run_scanning_100mb", "run reading all 100 MB"),
+        ("fork_100mb", "fork of a 100 MB session"),
+    ):
+        row(name, runs[key])  # type: ignore[index]
+    concurrent = result["concurrent"]
+    row(f"{concurrent['sessions']} concurrent sessions, per call", concurrent["latency"])  # type: ignore[index]
+    row("subprocess.run per call", result["baselines"]["subprocess_per_call"])  # type: ignore[index]
+    jupyter = result["baselines"]["jupyter"]
+    if "start" in jupyter:  # type: ignore[operator]
+        row("Jupyter kernel start", jupyter["start"])  # type: ignore[index]
+        row("Jupyter warm execute", jupyter["warm_execute"])  # type: ignore[index]
+    print(
+        f"concurrent: {concurrent['calls']} calls, {concurrent['errors']} errors, "  # type: ignore[index]
+        f"{concurrent['calls_per_second']:.0f} calls/s"
+    )  # type: ignore[index]
+    speedup = result["warm_run_speedup_vs_subprocess"]
+    print(f"warm run is {speedup:.0f}x faster than a subprocess per call (target >= 50x)")
+    print(f"enforced: {', '.join(capabilities.enforced())}")
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()
