@@ -4,7 +4,8 @@ An action is the model's raw text, a `ToolCall`, an OpenAI-style tool-call dict
 (``{"type": "function", "function": {"name", "arguments"}}``), an OpenAI assistant message
 (``{"role": "assistant", "content", "tool_calls"}``), or a list of calls. In text, tool calls are
 ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks, several allowed; code envs
-also read fenced python blocks. Anything malformed becomes an `ActionError` that says what was
+also read fenced python blocks (except inside ``<answer>`` tags, which hold a final answer).
+Anything malformed becomes an `ActionError` that says what was
 wrong and how to do it right; nothing here raises on agent input.
 """
 
@@ -35,6 +36,7 @@ TOOL_CALL_FORMAT = (
 
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 _CODE_BLOCK = re.compile(r"```(?:python|py)[ \t]*\n(.*?)```", re.DOTALL)
+_ANSWER = re.compile(r"<answer>.*?</answer>", re.DOTALL)
 # C0 controls except tab, newline and carriage return; DEL; C1 controls; lone surrogates.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -130,7 +132,9 @@ def _parse_text(text: str, *, max_chars: int, code_blocks: bool) -> ParsedAction
             f"Write each call as {TOOL_CALL_FORMAT}.",
             text,
         )
-    blocks = [b.strip("\n") for b in _CODE_BLOCK.findall(rest)] if code_blocks else []
+    # Code inside <answer> tags is the answer (a solution to grade), never code to run.
+    runnable = _ANSWER.sub("", rest) if code_blocks else ""
+    blocks = [b.strip("\n") for b in _CODE_BLOCK.findall(runnable)] if code_blocks else []
     return ParsedAction(text=rest.strip(), tool_calls=calls, code_blocks=blocks)
 
 

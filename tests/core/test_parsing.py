@@ -116,3 +116,11 @@ def test_tool_response_is_json_inside_the_block():
         "name": "f",
         "error": "nope",
     }
+
+
+def test_code_inside_answer_tags_is_never_run():
+    text = "Done.\n<answer>\n```python\ndef f():\n    return 1\n```\n</answer>"
+    parsed = parse(text, code_blocks=True)
+    assert parsed.code_blocks == [] and parsed.is_final
+    mixed = "```python\nprint(2)\n```\n<answer>```python\nx = 1\n```</answer>"
+    assert parse(mixed, code_blocks=True).code_blocks == ["print(2)"]
