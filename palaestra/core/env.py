@@ -51,8 +51,8 @@ class TextEnv(gym.Env[str, str], ABC):
 
     SOME subclasses may set ``toolbox`` (per task), ``code_blocks`` (fenced python blocks
     become calls of the ``python`` tool), ``reset_options``, ``max_action_chars`` and
-    ``max_observation_chars``, and override ``_fork_state`` (a fast fork) and
-    ``_end_episode`` (release per-episode resources).
+    ``max_observation_chars``, and override ``_fork_state`` (a fast fork), ``_render_result``
+    (how a tool's result reads) and ``_end_episode`` (release per-episode resources).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 1}
@@ -88,6 +88,7 @@ class TextEnv(gym.Env[str, str], ABC):
         self._reset_options: dict[str, Any] = {}
         self._verdict: Verdict | None = None
         self._conversation = Conversation()
+        self._step_extras: dict[str, Any] = {}
 
     # ----------------------------------------------------------------------------- subclass API
     @abstractmethod
@@ -107,6 +108,10 @@ class TextEnv(gym.Env[str, str], ABC):
 
     @abstractmethod
     def _oracle_actions(self) -> list[str]: ...
+
+    def _render_result(self, name: str, result: Any) -> str:
+        """How a tool's result reads in the observation; by default a JSON ``<tool_response>``."""
+        return tool_response(name, result=result)
 
     def _fork_state(self) -> TextEnv | None:
         """A fast fork for envs whose state is cheap to copy; None falls back to replay."""
@@ -180,6 +185,8 @@ class TextEnv(gym.Env[str, str], ABC):
                 observation[: self.max_observation_chars - 64] + f"\n[... {cut:,} characters cut]"
             )
         info["error"] = error.model_dump() if error else None
+        info.update(self._step_extras)  # what the subclass measured in this step (timings)
+        self._step_extras = {}
         self._done = terminated or truncated
         if self._done:
             assert self._verdict is not None
@@ -204,7 +211,7 @@ class TextEnv(gym.Env[str, str], ABC):
         blocks, first_error = [], None
         for name, arguments in checked:
             try:
-                blocks.append(tool_response(name, result=self._call_tool(name, arguments)))
+                blocks.append(self._render_result(name, self._call_tool(name, arguments)))
             except ToolError as refusal:
                 blocks.append(tool_response(name, error=str(refusal)))
                 first_error = first_error or ActionError(type="tool_error", message=str(refusal))

@@ -12,3 +12,11 @@ register(
         max_episode_steps=16,
     )
 )
+register(
+    EnvEntry(
+        id="CodeInterpreter-v0",
+        entry_point="palaestra.envs.code_interpreter.env:CodeInterpreterEnv",
+        description="Solve math, programming and data problems by running Python in a sandbox",
+        max_episode_steps=8,
+    )
+)

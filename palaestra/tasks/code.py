@@ -64,7 +64,7 @@ class TaskFamily(Protocol):
         ...
 
     def iterate(self, split: Split) -> Iterator[CodeTask]:
-        """Tasks of the split in a fixed order (finite for built-in sets, endless for generators)."""
+        """Tasks of the split in a fixed order (finite for fixed sets, endless for generators)."""
         ...
 
     def verify(self, task: CodeTask, answer: str, new_sandbox: SandboxFactory) -> Verdict:
