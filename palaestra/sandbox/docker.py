@@ -8,7 +8,8 @@ non-root user. Inside runs the same `worker.py` as everywhere else.
 A descriptor cannot be handed into a container, so the worker runs in its ``listen_dir`` mode: the
 host bind-mounts a fresh private directory at ``/run/palaestra``, the worker listens on
 ``s0.sock`` there, and each fork listens on ``s<k>.sock``. Signals cross the boundary through
-``docker exec`` as the container's user, naming the session's pid inside the container.
+``docker exec`` as the container's user, naming the session's pid inside the container, which
+the session tells in its hello.
 
 Build the image once, from the palaestra source tree::
 
@@ -26,16 +27,15 @@ import shutil
 import socket
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from palaestra.errors import ConfigError, SandboxError, require
-from palaestra.sandbox.base import Capabilities, CodeError, ExecResult, Sandbox, SandboxConfig
-from palaestra.sandbox.local import _ENVIRONMENT, _result, _wait_readable
-from palaestra.sandbox.wire import ChannelClosed, recv_frame, send_frame
+from palaestra.sandbox.base import Capabilities, SandboxConfig
+from palaestra.sandbox.session import ENVIRONMENT, ChannelSandbox, Container, wait_readable
+from palaestra.sandbox.wire import ChannelClosed, recv_frame
 
 __all__ = ["DEFAULT_IMAGE", "DockerSandbox", "container_options", "worker_config"]
 
@@ -52,21 +52,31 @@ _BUILD_HINT = (
     "docker build -f docker/sandbox.Dockerfile -t palaestra-sandbox ."
 )
 _SOCKET_NAME = re.compile(r"s\d+\.sock")
-# End session $1, whose working directory is $2, sparing the live sessions $3...: stop, then
-# kill, it and every process below it until it is gone (or a zombie), then remove the directory.
-# The session is its descendants' subreaper, so double forks and daemons are in its tree, but
-# only while it lives: were it to exit first, they would pass to its parent session. Sessions
-# forked from it are in its tree too, and are spared.
+# End session $1, whose working directory is $2, sparing the live sessions $3...: stop it and
+# every process below it, kill those below until none is left (the session, asked to end, leaves
+# them to the kernel to reap), then it (after 50 rounds in any case), then remove the directory
+# (the session removes it itself when it answers). Sessions forked from it are spared.
 _END_SESSION = r"""
 root=$1 dir=$2; shift 2; spare=" $* "
 tree() {
     case $spare in *" $1 "*) return ;; esac
-    echo "$1"; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$c"; done
+    echo "$1"; below "$1"
 }
-state() { s=$(cat /proc/"$1"/stat 2>/dev/null) && s=${s##*) } && echo "${s%% *}"; }
+below() { for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$c"; done; }
+# A zombie whose other threads still end ($18: the number of threads) is not gone yet.
+live() {
+    for p; do
+        s=$(cat /proc/"$p"/stat 2>/dev/null) || continue
+        set -- ${s##*) }
+        if [ "$1" != Z ] || [ "${18}" -gt 1 ]; then echo "$p"; fi
+    done
+}
 n=0
-while [ $n -lt 100 ] && [ -n "$(state $root)" ] && [ "$(state $root)" != Z ]; do
-    p=$(tree $root); kill -STOP $p 2>/dev/null; kill -KILL $p 2>/dev/null; n=$((n + 1))
+while [ $n -lt 100 ] && [ -n "$(live $root)" ]; do
+    kill -STOP $(tree $root) 2>/dev/null
+    p=$(live $(below $root))
+    if [ -z "$p" ] || [ $n -ge 50 ]; then p="$p $root"; fi
+    kill -KILL $p 2>/dev/null; n=$((n + 1))
 done
 rm -rf "$dir"
 """
@@ -116,7 +126,7 @@ def container_options(
     return {
         "command": ["python", "-I", f"{WORKER_DIR}/worker.py", json.dumps(worker_config(config))],
         "user": user,
-        "environment": {**_ENVIRONMENT, "HOME": f"{WORKDIR_ROOT}/0"},  # nothing from the host
+        "environment": {**ENVIRONMENT, "HOME": f"{WORKDIR_ROOT}/0"},  # nothing from the host
         "working_dir": "/",
         "hostname": "sandbox",
         "network_mode": "none",
@@ -218,25 +228,23 @@ def _quietly() -> contextlib.suppress:
     return contextlib.suppress(_docker().errors.DockerException, OSError)
 
 
-class _Container:
+class _Container(Container):
     """One container; a sandbox and the forks made from it share it."""
 
+    workdir_root = WORKDIR_ROOT
+
     def __init__(self, config: SandboxConfig, image: str, cpus: float, client: Any) -> None:
+        super().__init__()
         self.config, self.image, self.cpus, self.client = config, image, cpus, client
         self.user = _container_user()
-        self.members = 0
-        self.lock = threading.Lock()
-        self._next_session = 1
         self.host_dir: str | None = None
         self.container: Any = None
-        self.sessions: set[int] = set()
-        """The pids of the sessions bound to the container, in the container."""
         self.uid: None = None
         """A host uid held by this sandbox alone, as the local backend has: none here."""
         self._info: dict[str, Any] | None = None
 
-    def start(self) -> tuple[socket.socket, int, dict[str, Any]]:
-        """Start the container and connect to its first session: channel, pid, hello."""
+    def start(self) -> tuple[socket.socket, int]:
+        """Start the container and connect to its first session: its channel and pid."""
         self.host_dir = tempfile.mkdtemp(prefix="palaestra-docker-")  # mode 0700
         try:
             if os.geteuid() == 0:
@@ -246,33 +254,18 @@ class _Container:
                 self.client.images.get(self.image)  # never pull: a missing image is an error
                 self.container = self.client.containers.create(self.image, **options)
                 self.container.start()
-            deadline = time.monotonic() + _START_TIMEOUT
-            channel, hello = self.connect(f"{LISTEN_DIR}/s0.sock", deadline)
-            pid = self._first_pid(channel, deadline)
+            return self.connect(f"{LISTEN_DIR}/s0.sock", time.monotonic() + _START_TIMEOUT)
         except BaseException:
             self.destroy()
             raise
-        self.join(pid)
-        return channel, pid, hello
 
-    @staticmethod
-    def _first_pid(channel: socket.socket, deadline: float) -> int:
-        """The first session's pid inside the container, the one `docker exec kill` must name.
+    def connect(self, path: str, deadline: float) -> tuple[socket.socket, int]:
+        """Connect to a session listening at ``path`` (in the container): its channel and pid.
 
-        The hello's credentials give its host pid, which a non-root host may not signal (and a
-        remapped daemon would not even show), so ask the session: the parent of a shell it starts
-        is itself. Unlike a `run`, a command leaves no trace (no cell number, no variable).
+        The pid is the one its hello names, inside the container, which ``docker exec kill``
+        must name: the host pid in the credentials the kernel attaches is of no use, since a
+        non-root host may not signal it (and a remapped daemon would not even show it).
         """
-        try:
-            send_frame(channel, {"op": "exec", "cmd": "echo $PPID", "timeout": 10})
-            _wait_readable(channel, deadline)
-            return _pid(recv_frame(channel, 1 << 20)[0].get("stdout"))
-        except (OSError, TimeoutError, ChannelClosed, ValueError) as exc:
-            channel.close()
-            raise SandboxError(f"the sandbox session did not tell its pid: {exc!r}") from exc
-
-    def connect(self, path: str, deadline: float) -> tuple[socket.socket, dict[str, Any]]:
-        """Connect to a session listening at ``path`` (in the container) and read its hello."""
         where = PurePosixPath(path)
         # The path comes from the session, which the code controls: never leave the bind mount.
         if str(where.parent) != LISTEN_DIR or not _SOCKET_NAME.fullmatch(where.name):
@@ -307,13 +300,15 @@ class _Container:
                     raise SandboxError(f"the sandbox container exited. {self.logs()}")
             time.sleep(0.02)
         try:
-            # Only the frame: the credentials the kernel attaches give a pid we have no use for.
-            _wait_readable(channel, deadline)
+            wait_readable(channel, deadline)
             hello, _ = recv_frame(channel, 0)
+            pid = hello.get("pid") if isinstance(hello, dict) else None
+            if not isinstance(pid, int) or pid <= 1:
+                raise ValueError(f"the hello names no usable pid: {pid!r}")
         except (TimeoutError, ChannelClosed, ValueError) as exc:
             channel.close()
             raise SandboxError(f"the sandbox session did not say hello: {exc!r}") from exc
-        return channel, hello
+        return channel, pid
 
     def shell(self, script: str, *args: str) -> str:
         """Run a shell script in the container as its user; its output, or "" if it failed."""
@@ -323,26 +318,6 @@ class _Container:
             )
             return bytes(output or b"").decode(errors="replace")
         return ""
-
-    def interrupt(self, pid: int) -> None:
-        """SIGINT to a session."""
-        self.shell('kill -INT "$1"', str(pid))
-
-    def end_session(self, pid: int, workdir: str) -> None:
-        """Kill a session, every process below it, and its files, leaving its siblings alone."""
-        with self.lock:
-            siblings = [str(other) for other in self.sessions if other != pid]
-        self.shell(_END_SESSION, str(pid), workdir, *siblings)
-
-    def out_of_memory(self) -> bool:
-        """Whether the kernel killed something in the container for memory."""
-        counts = [line.split()[-1] for line in self.shell(_OOM_KILLS).splitlines()]
-        if any(count != "0" for count in counts):
-            return True
-        with _quietly():  # the container itself may be gone: ask the daemon
-            self.container.reload()
-            return bool(self.container.attrs.get("State", {}).get("OOMKilled"))
-        return False
 
     def logs(self) -> str:
         """The container's last lines of output, as a sentence to add to an error."""
@@ -359,27 +334,6 @@ class _Container:
                 self._info = self.client.info()
         return self._info
 
-    def next_session(self) -> int:
-        with self.lock:
-            session = self._next_session
-            self._next_session += 1
-            return session
-
-    def join(self, pid: int) -> None:
-        with self.lock:
-            self.members += 1
-            self.sessions.add(pid)
-
-    def release(self, pid: int) -> bool:
-        """One session fewer; the last one removes the container (True when it did)."""
-        with self.lock:
-            self.members -= 1
-            self.sessions.discard(pid)
-            last = self.members <= 0
-        if last:
-            self.destroy()
-        return last
-
     def destroy(self) -> None:
         """Remove the container (killing everything in it) and the socket directory."""
         if self.container is not None:
@@ -391,13 +345,7 @@ class _Container:
             self.host_dir = None
 
 
-def _pid(text: Any) -> int:
-    if not isinstance(text, str) or not text.strip().isdigit() or int(text) <= 1:
-        raise SandboxError(f"the sandbox session reported no usable pid: {text!r}")
-    return int(text)
-
-
-class DockerSandbox(Sandbox):
+class DockerSandbox(ChannelSandbox):
     """A persistent Python session in a Docker container. See the module docstring.
 
     Args:
@@ -407,6 +355,8 @@ class DockerSandbox(Sandbox):
         cpus: CPUs the container may use.
         client: A docker-py client; by default one from the environment (``DOCKER_HOST``).
     """
+
+    _container: _Container
 
     def __init__(
         self,
@@ -424,146 +374,9 @@ class DockerSandbox(Sandbox):
             )
         if not cpus > 0:
             raise ConfigError(f"cpus must be a positive number, got {cpus!r}")
-        self.config = config or SandboxConfig()
         self.image, self.cpus = image, cpus
         self._client = client if client is not None else _default_client()
-        self._lock = threading.RLock()
-        self._closed = False
-        self._start_fresh()
-
-    def _start_fresh(self) -> None:
-        container = _Container(self.config, self.image, self.cpus, self._client)
-        channel, pid, hello = container.start()
-        self._bind(container, channel, pid, int(hello["session"]))
-
-    def _bind(self, container: _Container, channel: socket.socket, pid: int, session: int) -> None:
-        self._container, self._channel, self._pid, self._session = container, channel, pid, session
-        self.workdir = f"{WORKDIR_ROOT}/{session}"
-
-    # ----------------------------------------------------------------------------- the protocol
-    def run(self, code: str, timeout: float | None = None) -> ExecResult:
-        """Execute Python code; on timeout the code is interrupted, and killed if it won't stop."""
-        limit = self.config.timeout_s if timeout is None else timeout
-        with self._lock:
-            self._check_open()
-            try:
-                send_frame(self._channel, {"op": "run", "code": code})
-                reply = self._reply(time.monotonic() + limit)
-                timed_out = False
-            except TimeoutError:
-                self._container.interrupt(self._pid)
-                try:
-                    reply = self._reply(time.monotonic() + self.config.interrupt_grace_s)
-                    timed_out = True
-                except (TimeoutError, ChannelClosed):
-                    self._restart()
-                    return ExecResult(
-                        error=CodeError(
-                            type="Timeout",
-                            message=f"the code ran past its {limit:g} s limit and did not stop "
-                            "when interrupted; the session was restarted and its state is lost",
-                        ),
-                        duration_s=limit,
-                        timed_out=True,
-                        state_lost=True,
-                    )
-            except ChannelClosed:
-                return self._died()
-        result = _result(reply)
-        if timed_out:
-            result.timed_out = True
-            result.error = CodeError(
-                type="Timeout",
-                message=f"the code ran past its {limit:g} s limit and was interrupted; "
-                "the session kept its state",
-                traceback=result.error.traceback if result.error else "",
-            )
-        return result
-
-    def exec(self, command: str, timeout: float | None = None) -> ExecResult:
-        """Run a shell command in the working directory (its process group is killed on timeout)."""
-        limit = self.config.timeout_s if timeout is None else timeout
-        with self._lock:
-            self._check_open()
-            try:
-                send_frame(self._channel, {"op": "exec", "cmd": command, "timeout": limit})
-                reply = self._reply(time.monotonic() + limit + self.config.interrupt_grace_s + 5)
-            except TimeoutError:
-                self._restart()
-                return ExecResult(
-                    error=CodeError(
-                        type="Timeout", message="the session stopped answering and was restarted"
-                    ),
-                    timed_out=True,
-                    state_lost=True,
-                )
-            except ChannelClosed:
-                return self._died()
-        result = _result(reply)
-        if result.timed_out:
-            result.error = CodeError(
-                type="Timeout", message=f"the command ran past its {limit:g} s limit and was killed"
-            )
-        elif result.exit_code not in (0, None):
-            result.error = CodeError(
-                type="ExitStatus", message=f"the command exited with status {result.exit_code}"
-            )
-        return result
-
-    def upload(self, source: bytes | str | Path, destination: str) -> None:
-        """Write bytes, or a host file's contents, to a sandbox path (links never followed)."""
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        limit = self.config.max_transfer_mb * 1024 * 1024
-        if len(data) > limit:
-            raise SandboxError(
-                f"upload of {len(data):,} bytes exceeds the {limit:,}-byte transfer limit"
-            )
-        with self._lock:
-            self._check_open()
-            send_frame(self._channel, {"op": "upload", "path": destination}, data)
-            self._expect_ok(self._reply(time.monotonic() + 60), f"upload to {destination!r}")
-
-    def download(self, source: str) -> bytes:
-        """Read a regular file from the sandbox; symbolic links are refused, never followed."""
-        with self._lock:
-            self._check_open()
-            send_frame(self._channel, {"op": "download", "path": source})
-            reply, data = self._reply_with_blob(time.monotonic() + 60)
-            self._expect_ok(reply, f"download of {source!r}")
-            return data
-
-    def fork(self) -> DockerSandbox:
-        """An independent session in the same container, with the same variables and files."""
-        with self._lock:
-            self._check_open()
-            deadline = time.monotonic() + 60
-            send_frame(self._channel, {"op": "fork", "session": self._container.next_session()})
-            reply = self._reply(deadline)
-            self._expect_ok(reply, "fork")
-            # The child listens at the path in the reply; its pid there is the container's.
-            pid = _pid(str(reply.get("pid")))
-            channel, hello = self._container.connect(str(reply.get("listen")), deadline)
-            self._container.join(pid)
-            child = DockerSandbox.__new__(DockerSandbox)
-            child.config, child.image, child.cpus = self.config, self.image, self.cpus
-            child._client, child._lock, child._closed = self._client, threading.RLock(), False
-            child._bind(self._container, channel, pid, int(hello["session"]))
-            return child
-
-    def reset(self) -> None:
-        """A fresh session in a fresh container: no variables, no files, no processes."""
-        with self._lock:
-            self._check_open()
-            self._end_session()
-            self._start_fresh()
-
-    def close(self) -> None:
-        """Kill the session's processes; the container goes when its last session does."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._end_session()
+        super().__init__(config)
 
     def capabilities(self) -> Capabilities:
         """What this sandbox enforces and how; what the daemon says it cannot enforce is off."""
@@ -599,54 +412,29 @@ class DockerSandbox(Sandbox):
             details=details,
         )
 
-    # ----------------------------------------------------------------------------- internals
-    def _check_open(self) -> None:
-        if self._closed:
-            raise SandboxError("the sandbox is closed")
+    # ----------------------------------------------------------------------------- the hooks
+    def _new_container(self) -> _Container:
+        return _Container(self.config, self.image, self.cpus, self._client)
 
-    def _reply(self, deadline: float) -> dict[str, Any]:
-        return self._reply_with_blob(deadline)[0]
+    def _fork_channel(self, deadline: float) -> tuple[socket.socket, int]:
+        """The new session listens at the path in the fork reply, in the bind mount."""
+        reply = self._reply(deadline)
+        self._expect_ok(reply, "fork")
+        return self._container.connect(str(reply.get("listen")), deadline)
 
-    def _reply_with_blob(self, deadline: float) -> tuple[dict[str, Any], bytes]:
-        _wait_readable(self._channel, deadline)
-        return recv_frame(self._channel, self.config.max_transfer_mb * 1024 * 1024 + 1024)
+    def _interrupt(self) -> None:
+        self._container.shell('kill -INT "$1"', str(self._pid))
 
-    @staticmethod
-    def _expect_ok(reply: dict[str, Any], what: str) -> None:
-        if not reply.get("ok"):
-            raise SandboxError(f"{what} failed: {reply.get('error', 'no reason given')}")
+    def _kill_session(self) -> None:
+        others = [str(pid) for pid in self._container.others(self._session)]
+        self._container.shell(_END_SESSION, str(self._pid), self.workdir, *others)
 
-    def _died(self) -> ExecResult:
-        """The session process died (killed for memory, or the code ended it): start over."""
-        memory = self._container.out_of_memory()
-        self._restart()
-        reason = (
-            f"it ran out of memory: the limit is {self.config.memory_mb} MiB"
-            if memory
-            else "its process exited"
-        )
-        return ExecResult(
-            error=CodeError(
-                type="SessionDied",
-                message=f"the session ended ({reason}); it was restarted and its state is lost",
-            ),
-            state_lost=True,
-        )
-
-    def _restart(self) -> None:
-        self._end_session()
-        self._start_fresh()
-
-    def _end_session(self) -> None:
-        if self._container.members > 1:
-            # Siblings keep the container alive: end this session's processes and files first,
-            # while it still holds them (closing the channel would make it exit).
-            self._container.end_session(self._pid, self.workdir)
-        with contextlib.suppress(OSError):
-            self._channel.close()
-        self._container.release(self._pid)  # the last one removes the container, all in it
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            if not self._closed:
-                self.close()
+    def _out_of_memory(self) -> bool:
+        container = self._container
+        counts = [line.split()[-1] for line in container.shell(_OOM_KILLS).splitlines()]
+        if any(count != "0" for count in counts):
+            return True
+        with _quietly():  # the container itself may be gone: ask the daemon
+            container.container.reload()
+            return bool(container.container.attrs.get("State", {}).get("OOMKilled"))
+        return False

@@ -27,7 +27,6 @@ import socket
 import struct
 import subprocess
 import tempfile
-import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -36,8 +35,9 @@ from typing import Any
 
 from palaestra.errors import SandboxError
 from palaestra.sandbox import cgroups, seccomp
-from palaestra.sandbox.base import Capabilities, CodeError, ExecResult, Sandbox, SandboxConfig
-from palaestra.sandbox.wire import ChannelClosed, recv_frame, send_frame
+from palaestra.sandbox.base import Capabilities, SandboxConfig
+from palaestra.sandbox.session import ENVIRONMENT, ChannelSandbox, Container, wait_readable
+from palaestra.sandbox.wire import ChannelClosed
 
 __all__ = ["LocalSandbox", "find_bwrap"]
 
@@ -48,14 +48,6 @@ _UID_RANGE = (400_000, 450_000)
 _LEASE_DIR = Path("/run/palaestra/uids")
 _START_TIMEOUT = 20.0
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
-_ENVIRONMENT = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "USER": "sandbox",
-    "LOGNAME": "sandbox",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "MPLBACKEND": "Agg",
-}
 
 
 def find_bwrap() -> str | None:
@@ -123,25 +115,24 @@ class _UidLease:
         os.close(self._handle)
 
 
-class _Container:
+class _Container(Container):
     """One bubblewrap instance; a sandbox and the forks made from it share it."""
 
     def __init__(self, config: SandboxConfig) -> None:
+        super().__init__()
         self.config = config
         self.host = _probe()
-        self.members = 0
-        self.lock = threading.Lock()
-        self._next_session = 1
         self.uid: _UidLease | None = None
         self.cgroup: cgroups.Cgroup | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.init_pid: int | None = None
         self.scratch: str | None = None  # host directory of an unisolated sandbox
+        self.workdir_root = _WORKDIR_ROOT
         self.isolated = config.isolation == "full"
 
     # ------------------------------------------------------------------------------- start
-    def start(self) -> tuple[socket.socket, int, dict[str, Any]]:
-        """Start the container and its first session; returns its channel, host pid, hello."""
+    def start(self) -> tuple[socket.socket, int]:
+        """Start the container and its first session; returns its channel and host pid."""
         host_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         host_end.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         info_read = info_write = seccomp_read = -1
@@ -172,7 +163,7 @@ class _Container:
                 if fd >= 0:
                     os.close(fd)
         try:
-            hello, pid = receive_hello(host_end, time.monotonic() + _START_TIMEOUT)
+            pid = _receive_hello(host_end, time.monotonic() + _START_TIMEOUT)
             if info_read >= 0:
                 self.init_pid = _read_child_pid(info_read)
         except (ChannelClosed, TimeoutError, ValueError) as exc:
@@ -185,8 +176,7 @@ class _Container:
                 os.close(info_read)
             if self.process.stderr is not None:
                 self.process.stderr.close()
-        self.members = 1
-        return host_end, pid, hello
+        return host_end, pid
 
     def _startup_error(self) -> str:
         assert self.process is not None and self.process.stderr is not None
@@ -196,7 +186,7 @@ class _Container:
             return ""
         return self.process.stderr.read().decode(errors="replace").strip()
 
-    def _worker_config(self, fd: int, workdir_root: str) -> dict[str, Any]:
+    def _worker_config(self, fd: int) -> dict[str, Any]:
         config = self.config
         mib = 1024 * 1024
         rlimits = {
@@ -212,7 +202,7 @@ class _Container:
         return {
             "fd": fd,
             "session": 0,
-            "workdir_root": workdir_root,
+            "workdir_root": self.workdir_root,
             "uid": self.uid.uid if self.uid else None,
             "gid": self.uid.uid if self.uid else None,
             "keeper": self.isolated,
@@ -249,7 +239,7 @@ class _Container:
                 name, memory_bytes=config.memory_mb * 1024 * 1024, max_pids=config.max_processes
             )
         fd = child_end.fileno()
-        worker = self._worker_config(fd, _WORKDIR_ROOT)
+        worker = self._worker_config(fd)
         disk = str(config.disk_mb * 1024 * 1024)
         argv = [host.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
         argv += ["--unshare-cgroup-try", "--die-with-parent", "--clearenv"]
@@ -258,7 +248,7 @@ class _Container:
             argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         else:
             argv += ["--unshare-user", "--disable-userns"]
-        for key, value in {**_ENVIRONMENT, "HOME": f"{_WORKDIR_ROOT}/0"}.items():
+        for key, value in {**ENVIRONMENT, "HOME": f"{_WORKDIR_ROOT}/0"}.items():
             argv += ["--setenv", key, value]
         # The private file systems come first, so that a Python installed under /tmp still shows.
         for mount in ("/tmp", _WORKDIR_ROOT):
@@ -318,30 +308,10 @@ class _Container:
             RuntimeWarning,
             stacklevel=5,
         )
-        self.scratch = tempfile.mkdtemp(prefix="palaestra-unisolated-")
-        worker = self._worker_config(child_end.fileno(), self.scratch)
+        self.scratch = self.workdir_root = tempfile.mkdtemp(prefix="palaestra-unisolated-")
+        worker = self._worker_config(child_end.fileno())
         argv = [self.config.python, "-I", "-S", str(_HERE / "worker.py"), json.dumps(worker)]
         return argv, [child_end.fileno()], worker
-
-    # ------------------------------------------------------------------------------ sessions
-    def next_session(self) -> int:
-        with self.lock:
-            session = self._next_session
-            self._next_session += 1
-            return session
-
-    def join(self) -> None:
-        with self.lock:
-            self.members += 1
-
-    def release(self) -> bool:
-        """One session fewer; the last one destroys the container (True when it did)."""
-        with self.lock:
-            self.members -= 1
-            last = self.members <= 0
-        if last:
-            self.destroy()
-        return last
 
     # ------------------------------------------------------------------------------- destroy
     def destroy(self) -> None:
@@ -373,24 +343,33 @@ class _Container:
             self.scratch = None
 
 
-def _kill_tree(root: int) -> None:
-    """Kill a session and every process below it, and wait until they are gone.
+def _kill_tree(root: int, spare: set[int]) -> None:
+    """Kill a session and every process below it, but for the ``spare`` sessions' subtrees.
 
     The session is its descendants' subreaper, so orphans (double forks, daemons) stay in its
-    tree. The tree is stopped before it is killed, so nothing forks in between.
+    tree; the sessions forked from it are in it too, and are spared. The tree is stopped before
+    anything is killed, so nothing forks in between. The processes below the session die first,
+    all their threads, while it still holds them (a session ending leaves its children to the
+    kernel to reap, so none becomes a zombie of its parent session); the session itself last, or
+    after a second in any case. This returns once the session is a zombie: its memory is freed
+    in the background (waiting would cost milliseconds per 100 MB), and the session that forked
+    it reaps it.
     """
-    deadline = time.monotonic() + 10
-    while _alive(root) and time.monotonic() < deadline:
-        for pid in [root, *_descendants(root)]:
+    started = time.monotonic()
+    while _alive(root) and time.monotonic() < started + 10:
+        for pid in [root, *_descendants(root, spare)]:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGSTOP)
-        for pid in reversed([root, *_descendants(root)]):
+        victims = [pid for pid in _descendants(root, spare) if _alive(pid, threads=True)]
+        if not victims or time.monotonic() > started + 1:
+            victims.insert(0, root)
+        for pid in reversed(victims):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(0.0005)
+        time.sleep(0.0001)
 
 
-def _descendants(pid: int) -> list[int]:
+def _descendants(pid: int, spare: set[int]) -> list[int]:
     found, queue = [], [pid]
     while queue:
         current = queue.pop()
@@ -400,8 +379,9 @@ def _descendants(pid: int) -> list[int]:
             except OSError:
                 continue
             for child in map(int, children):
-                found.append(child)
-                queue.append(child)
+                if child not in spare:
+                    found.append(child)
+                    queue.append(child)
     return found
 
 
@@ -412,13 +392,17 @@ def _listdir(path: str) -> list[str]:
         return []
 
 
-def _alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie."""
+def _alive(pid: int, *, threads: bool = False) -> bool:
+    """True while the process exists and is not a zombie.
+
+    With ``threads``, also while it is a zombie whose other threads still end: the kernel shows a
+    process whose first thread has ended as a zombie.
+    """
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0] != "Z" or (threads and int(fields[17]) > 1)  # state, thread count
+    except (OSError, IndexError, ValueError):
         return False
-    return state != "Z"
 
 
 def _read_child_pid(fd: int) -> int | None:
@@ -434,8 +418,8 @@ def _read_child_pid(fd: int) -> int | None:
     return int(json.loads(data)["child-pid"])
 
 
-def receive_hello(channel: socket.socket, deadline: float) -> tuple[dict[str, Any], int]:
-    """A session's first frame, and its host pid from the credentials the kernel translated."""
+def _receive_hello(channel: socket.socket, deadline: float) -> int:
+    """Read a session's hello; its host pid, from the credentials the kernel translated."""
     remaining = deadline - time.monotonic()
     ready, _, _ = select.select([channel], [], [], max(0.0, remaining))
     if not ready:
@@ -456,7 +440,10 @@ def receive_hello(channel: socket.socket, deadline: float) -> tuple[dict[str, An
         if not chunk:
             raise ChannelClosed("the channel closed mid-hello")
         data += chunk
-    return json.loads(data[8 : 8 + size]), pid
+    hello = json.loads(data[8 : 8 + size])
+    if not isinstance(hello, dict) or hello.get("op") != "hello":
+        raise ValueError(f"the sandbox said {hello!r} instead of hello")
+    return pid
 
 
 @functools.cache
@@ -520,182 +507,10 @@ def _python_paths(python: str) -> list[str]:
     return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
 
 
-class LocalSandbox(Sandbox):
+class LocalSandbox(ChannelSandbox):
     """A persistent Python session isolated with bubblewrap. See the module docstring."""
 
-    def __init__(self, config: SandboxConfig | None = None) -> None:
-        self.config = config or SandboxConfig()
-        self._lock = threading.RLock()
-        self._closed = False
-        self._start_fresh()
-
-    @classmethod
-    def _attached(
-        cls,
-        config: SandboxConfig,
-        container: _Container,
-        channel: socket.socket,
-        pid: int,
-        session: int,
-    ) -> LocalSandbox:
-        sandbox = cls.__new__(cls)
-        sandbox.config = config
-        sandbox._lock = threading.RLock()
-        sandbox._closed = False
-        sandbox._bind(container, channel, pid, session)
-        return sandbox
-
-    def _start_fresh(self) -> None:
-        container = _Container(self.config)
-        channel, pid, hello = container.start()
-        self._bind(container, channel, pid, int(hello["session"]))
-
-    def _bind(self, container: _Container, channel: socket.socket, pid: int, session: int) -> None:
-        self._container = container
-        self._channel = channel
-        self._pid = pid
-        self._session = session
-        self.workdir = f"{container.scratch or _WORKDIR_ROOT}/{session}"
-
-    # ----------------------------------------------------------------------------- the protocol
-    def run(self, code: str, timeout: float | None = None) -> ExecResult:
-        """Execute Python code; on timeout the code is interrupted, and killed if it won't stop."""
-        limit = self.config.timeout_s if timeout is None else timeout
-        with self._lock:
-            self._check_open()
-            try:
-                send_frame(self._channel, {"op": "run", "code": code})
-                reply = self._reply(time.monotonic() + limit)
-                timed_out = False
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self._pid, signal.SIGINT)
-                try:
-                    reply = self._reply(time.monotonic() + self.config.interrupt_grace_s)
-                    timed_out = True
-                except (TimeoutError, ChannelClosed):
-                    self._restart()
-                    return ExecResult(
-                        error=CodeError(
-                            type="Timeout",
-                            message=f"the code ran past its {limit:g} s limit and did not stop "
-                            "when "
-                            "interrupted; the session was restarted and its state is lost",
-                        ),
-                        duration_s=limit,
-                        timed_out=True,
-                        state_lost=True,
-                    )
-            except ChannelClosed:
-                return self._died()
-        result = _result(reply)
-        if timed_out:
-            result.timed_out = True
-            result.error = CodeError(
-                type="Timeout",
-                message=f"the code ran past its {limit:g} s limit and was interrupted; "
-                "the session kept its state",
-                traceback=result.error.traceback if result.error else "",
-            )
-        return result
-
-    def exec(self, command: str, timeout: float | None = None) -> ExecResult:
-        """Run a shell command in the working directory (its process group is killed on timeout)."""
-        limit = self.config.timeout_s if timeout is None else timeout
-        with self._lock:
-            self._check_open()
-            try:
-                send_frame(self._channel, {"op": "exec", "cmd": command, "timeout": limit})
-                reply = self._reply(time.monotonic() + limit + self.config.interrupt_grace_s + 5)
-            except TimeoutError:
-                self._restart()
-                return ExecResult(
-                    error=CodeError(
-                        type="Timeout", message="the session stopped answering and was restarted"
-                    ),
-                    timed_out=True,
-                    state_lost=True,
-                )
-            except ChannelClosed:
-                return self._died()
-        result = _result(reply)
-        if result.timed_out:
-            result.error = CodeError(
-                type="Timeout", message=f"the command ran past its {limit:g} s limit and was killed"
-            )
-        elif result.exit_code not in (0, None):
-            result.error = CodeError(
-                type="ExitStatus", message=f"the command exited with status {result.exit_code}"
-            )
-        return result
-
-    def upload(self, source: bytes | str | Path, destination: str) -> None:
-        """Write bytes, or a host file's contents, to a sandbox path (links never followed)."""
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        limit = self.config.max_transfer_mb * 1024 * 1024
-        if len(data) > limit:
-            raise SandboxError(
-                f"upload of {len(data):,} bytes exceeds the {limit:,}-byte transfer limit"
-            )
-        with self._lock:
-            self._check_open()
-            send_frame(self._channel, {"op": "upload", "path": destination}, data)
-            self._expect_ok(self._reply(time.monotonic() + 60), f"upload to {destination!r}")
-
-    def download(self, source: str) -> bytes:
-        """Read a regular file from the sandbox; symbolic links are refused, never followed."""
-        with self._lock:
-            self._check_open()
-            send_frame(self._channel, {"op": "download", "path": source})
-            reply, data = self._reply_with_blob(time.monotonic() + 60)
-            self._expect_ok(reply, f"download of {source!r}")
-            return data
-
-    def fork(self) -> LocalSandbox:
-        """An independent session with the same variables and a copy of the working directory."""
-        with self._lock:
-            self._check_open()
-            session = self._container.next_session()
-            send_frame(self._channel, {"op": "fork", "session": session})
-            deadline = time.monotonic() + 60
-            _wait_readable(self._channel, deadline)
-            # Room for the credentials too: the channel passes them, and a short buffer drops fds.
-            space = socket.CMSG_SPACE(struct.calcsize("3i")) + socket.CMSG_SPACE(
-                struct.calcsize("i")
-            )
-            data, ancillary, _, _ = self._channel.recvmsg(65536, space)
-            fds = [
-                int.from_bytes(payload[:4], "little", signed=True)
-                for level, kind, payload in ancillary
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
-            ]
-            header_size = int.from_bytes(data[:4], "big")
-            reply = json.loads(data[8 : 8 + header_size]) if len(data) >= 8 + header_size else {}
-            if not fds:
-                self._expect_ok(reply, "fork")
-                raise SandboxError("fork failed: the session sent no channel for the new session")
-            channel = socket.socket(fileno=fds[0])
-            channel.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-            hello, pid = receive_hello(channel, deadline)
-            self._container.join()
-            return LocalSandbox._attached(
-                self.config, self._container, channel, pid, int(hello["session"])
-            )
-
-    def reset(self) -> None:
-        """A fresh session in a fresh container: no variables, no files, no processes."""
-        with self._lock:
-            self._check_open()
-            self._end_session()
-            self._start_fresh()
-
-    def close(self) -> None:
-        """Kill the session's processes; the container goes when its last session does."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._end_session()
+    _container: _Container
 
     def capabilities(self) -> Capabilities:
         """What this sandbox enforces here, and how."""
@@ -747,82 +562,42 @@ class LocalSandbox(Sandbox):
             details=details,
         )
 
-    # ----------------------------------------------------------------------------- internals
-    def _check_open(self) -> None:
-        if self._closed:
-            raise SandboxError("the sandbox is closed")
+    # ----------------------------------------------------------------------------- the hooks
+    def _new_container(self) -> _Container:
+        return _Container(self.config)
 
-    def _reply(self, deadline: float) -> dict[str, Any]:
-        return self._reply_with_blob(deadline)[0]
+    def _fork_channel(self, deadline: float) -> tuple[socket.socket, int]:
+        """The new session's channel comes as a descriptor in the fork reply (SCM_RIGHTS)."""
+        wait_readable(self._channel, deadline)
+        # Room for the credentials too: the channel passes them, and a short buffer drops fds.
+        space = socket.CMSG_SPACE(struct.calcsize("3i")) + socket.CMSG_SPACE(struct.calcsize("i"))
+        data, ancillary, _, _ = self._channel.recvmsg(65536, space)
+        fds = [
+            int.from_bytes(payload[:4], "little", signed=True)
+            for level, kind, payload in ancillary
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
+        ]
+        header_size = int.from_bytes(data[:4], "big")
+        reply = json.loads(data[8 : 8 + header_size]) if len(data) >= 8 + header_size else {}
+        if not fds:
+            self._expect_ok(reply, "fork")
+            raise SandboxError("fork failed: the session sent no channel for the new session")
+        channel = socket.socket(fileno=fds[0])
+        try:
+            channel.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            pid = _receive_hello(channel, deadline)
+        except BaseException:
+            channel.close()
+            raise
+        return channel, pid
 
-    def _reply_with_blob(self, deadline: float) -> tuple[dict[str, Any], bytes]:
-        _wait_readable(self._channel, deadline)
-        return recv_frame(self._channel, self.config.max_transfer_mb * 1024 * 1024 + 1024)
+    def _interrupt(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGINT)
 
-    @staticmethod
-    def _expect_ok(reply: dict[str, Any], what: str) -> None:
-        if not reply.get("ok"):
-            raise SandboxError(f"{what} failed: {reply.get('error', 'no reason given')}")
+    def _kill_session(self) -> None:
+        _kill_tree(self._pid, spare=set(self._container.others(self._session)))
 
-    def _died(self) -> ExecResult:
-        """The session process died (killed for memory, or the code ended it): start over."""
+    def _out_of_memory(self) -> bool:
         cgroup = self._container.cgroup
-        out_of_memory = cgroup is not None and cgroup.oom_kills() > 0
-        self._restart()
-        reason = (
-            f"it ran out of memory: the limit is {self.config.memory_mb} MiB"
-            if out_of_memory
-            else "its process exited"
-        )
-        return ExecResult(
-            error=CodeError(
-                type="SessionDied",
-                message=f"the session ended ({reason}); it was restarted and its state is lost",
-            ),
-            state_lost=True,
-        )
-
-    def _restart(self) -> None:
-        self._end_session()
-        self._start_fresh()
-
-    def _end_session(self) -> None:
-        if self._container.members > 1:
-            # Siblings keep the container (and its tmpfs) alive: take this session's files away.
-            with contextlib.suppress(OSError, TimeoutError, ChannelClosed, ValueError):
-                send_frame(self._channel, {"op": "shutdown", "remove_workdir": True})
-                self._reply(time.monotonic() + 1.0)
-        with contextlib.suppress(OSError):
-            self._channel.close()
-        if not self._container.release():
-            _kill_tree(self._pid)  # the container lives on for the siblings
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            if not self._closed:
-                self.close()
-
-
-def _wait_readable(channel: socket.socket, deadline: float) -> None:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise TimeoutError
-    ready, _, _ = select.select([channel], [], [], remaining)
-    if not ready:
-        raise TimeoutError
-
-
-def _result(reply: dict[str, Any]) -> ExecResult:
-    if not reply.get("ok"):
-        return ExecResult(error=CodeError(type="SandboxError", message=str(reply.get("error"))))
-    error = reply.get("error")
-    return ExecResult(
-        stdout=str(reply.get("stdout", "")),
-        stderr=str(reply.get("stderr", "")),
-        value=reply.get("value") if isinstance(reply.get("value"), str) else None,
-        error=CodeError.model_validate(error) if isinstance(error, dict) else None,
-        exit_code=reply.get("exit_code") if isinstance(reply.get("exit_code"), int) else None,
-        duration_s=float(reply.get("duration_s", 0.0)),
-        timed_out=bool(reply.get("timed_out", False)),
-        truncated=bool(reply.get("truncated", False)),
-    )
+        return cgroup is not None and cgroup.oom_kills() > 0

@@ -13,7 +13,11 @@ one frame (`wire.py`) and gets one reply frame:
     fork      os.fork(): the child becomes a new session, with a copy of the working directory,
               and its channel goes to the host as a file descriptor (SCM_RIGHTS); with
               ``listen_dir`` set (Docker) the child listens on a socket there instead
-    shutdown  exit
+    end       prepare to be killed: remove the working directory, leave the children to the
+              kernel to reap
+
+The first frame is the session's hello: its number, working directory and pid (in its pid
+namespace). A session reaps the sessions it forked once they end, at its next request.
 
 Output written to file descriptors 1 and 2, by Python or by anything else, is captured through
 pipes; a reader thread keeps the head and the tail and counts what it cut.
@@ -33,7 +37,8 @@ import struct
 import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 # ast, linecache, shutil, subprocess and traceback load on first use: start-up time matters.
 
@@ -145,6 +150,8 @@ class Session:
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
         self.cells = 0
         self.running = False
+        self.forks: set[int] = set()
+        """The sessions this one forked that it has not reaped yet."""
         self.enter_workdir(config["session"], copy_from=None)
         limit = int(config["output_limit"])
         sys.stdout.flush()
@@ -184,14 +191,14 @@ class Session:
     def hello(self) -> None:
         """Announce the session; the credentials let the host learn this process's host pid."""
         header = json.dumps(
-            {"op": "hello", "session": self.session, "workdir": self.workdir}
+            {"op": "hello", "session": self.session, "workdir": self.workdir, "pid": os.getpid()}
         ).encode()
         frame = len(header).to_bytes(4, "big") + (0).to_bytes(4, "big") + header
         credentials = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
         self.channel.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
 
     # -------------------------------------------------------------------------- the loop
-    def serve(self) -> None:
+    def serve(self) -> NoReturn:
         """Answer requests until the channel closes."""
         self.hello()
         while True:
@@ -199,6 +206,7 @@ class Session:
                 request, blob = wire.recv_frame(self.channel, int(self.config["max_transfer"]))
             except wire.ChannelClosed:
                 os._exit(0)
+            self._reap_forks()
             op = request.get("op")
             handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
             if handler is None:
@@ -216,6 +224,16 @@ class Session:
                     os.close(fd)
             else:
                 wire.send_frame(self.channel, reply, data)
+
+    def _reap_forks(self) -> None:
+        """Reap the sessions this one forked that have ended (the code's children are its own)."""
+        for pid in list(self.forks):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.forks.discard(pid)
 
     # -------------------------------------------------------------------------- operations
     def op_ping(self, request: dict[str, Any], blob: bytes) -> Reply:
@@ -353,56 +371,64 @@ class Session:
         child_session = int(request["session"])
         listen_dir = self.config.get("listen_dir")
         if listen_dir:
-            return self._fork_listening(
-                child_session, os.path.join(listen_dir, f"s{child_session}.sock")
-            )
+            # For hosts that cannot take a passed descriptor (Docker): the child listens.
+            path = os.path.join(listen_dir, f"s{child_session}.sock")
+            server = _listen(path)
+            pid = self._fork(child_session, lambda: _accept_one(server))
+            server.close()
+            return {"ok": True, "pid": pid, "listen": path}, b"", []
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+        def connect() -> socket.socket:
+            theirs.close()
+            return mine
+
+        pid = self._fork(child_session, connect)
+        mine.close()
+        return {"ok": True, "pid": pid}, b"", [theirs.detach()]
+
+    def _fork(self, child_session: int, connect: Callable[[], socket.socket]) -> int:
+        """Fork; the child serves as session ``child_session`` on the channel ``connect`` gives.
+
+        The parent gets the child's pid; the child never returns.
+        """
         # Hold the capture locks across fork so that no reader thread owns one in the child.
         for capture in self.captures:
             capture.lock.acquire()
         pid = os.fork()
         for capture in self.captures:
             capture.lock.release()
-        if pid == 0:
+        if pid:
+            self.forks.add(pid)
+            return pid
+        try:
             os.setsid()
             self.channel.close()
-            theirs.close()
-            self.channel = mine
+            self.forks = set()
             for capture in self.captures:
                 capture.restart_after_fork()
+            self.channel = connect()
             self.enter_workdir(child_session, copy_from=self.workdir)
-            self.serve()  # never returns
-        mine.close()
-        return {"ok": True, "pid": pid}, b"", [theirs.detach()]
+        except BaseException:  # noqa: BLE001 - a child that cannot start must not answer
+            os._exit(1)
+        self.serve()
 
-    def _fork_listening(self, child_session: int, path: str) -> Reply:
-        """Fork for hosts that cannot take a passed descriptor (Docker): the child listens."""
-        server = _listen(path)
-        for capture in self.captures:
-            capture.lock.acquire()
-        pid = os.fork()
-        for capture in self.captures:
-            capture.lock.release()
-        if pid == 0:
-            os.setsid()
-            self.channel.close()
-            for capture in self.captures:
-                capture.restart_after_fork()
-            self.channel = _accept_one(server)
-            self.enter_workdir(child_session, copy_from=self.workdir)
-            self.serve()  # never returns
-        server.close()
-        return {"ok": True, "pid": pid, "listen": path}, b"", []
+    def op_end(self, request: dict[str, Any], blob: bytes) -> Reply:
+        """Prepare to be killed: remove the working directory, leave the children to the kernel.
 
-    def op_shutdown(self, request: dict[str, Any], blob: bytes) -> Reply:
-        """Exit, removing the working directory first when asked."""
-        if request.get("remove_workdir"):
-            import shutil
+        Reaped by the kernel, none of the processes the host kills next is left a zombie.
+        """
+        import shutil
 
-            os.chdir("/")
-            shutil.rmtree(self.workdir, ignore_errors=True)
-        wire.send_frame(self.channel, {"ok": True})
-        os._exit(0)
+        os.chdir("/")
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        return {"ok": True}, b"", []
 
     def _resolve(self, path: Any) -> str:
         if not isinstance(path, str) or not path or "\x00" in path:
@@ -521,7 +547,8 @@ def _keep_the_sandbox_alive(channel: socket.socket) -> None:
     if os.fork() == 0:
         return
     channel.close()
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    # SIGCHLD ignored: the kernel reaps the session when it ends, even before its forks do.
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(number, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):

@@ -26,7 +26,9 @@ def play(env, actions):
     transcript = []
     for action in actions:
         obs, reward, terminated, truncated, info = env.step(action)
-        transcript.append((obs, reward, terminated, truncated, json.dumps(info, sort_keys=True)))
+        # Measured timings (keys ending in _seconds) are the one part of info that may vary.
+        stable = {k: v for k, v in info.items() if not k.endswith("_seconds")}
+        transcript.append((obs, reward, terminated, truncated, json.dumps(stable, sort_keys=True)))
         if terminated or truncated:
             break
     return transcript
@@ -99,7 +101,7 @@ def test_same_seed_and_actions_give_the_same_transcript(env_id):
 
 
 def test_bad_input_never_raises_and_explains(env_id):
-    env = gym.make(env_id)
+    env = gym.make(env_id, max_turns=50)
     env.reset(seed=3)
     for action in [
         "",

@@ -322,3 +322,68 @@ def test_concurrent_sandboxes_do_not_see_each_other(make):
     assert "sleep" not in listing
     assert second.run("import os\nos.listdir('/sandbox')").value == "['0']"
     assert first.run("1").value == "1"
+
+
+# ---------------------------------------------------------------------------------- forks
+COMMANDS = (
+    "import os\n[open(f'/proc/{p}/cmdline').read() for p in os.listdir('/proc') if p.isdigit()]"
+)
+ZOMBIES = (
+    "import os\nlen([p for p in os.listdir('/proc') if p.isdigit()"
+    " and open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[0] == 'Z'])"
+)
+
+
+def zombies(sandbox) -> int:
+    """The zombies in the sandbox, once the processes just killed have had time to end."""
+    for _ in range(50):
+        count = int(sandbox.run(ZOMBIES).value)  # each request reaps the forks that ended
+        if count == 0:
+            break
+        time.sleep(0.02)
+    return count
+
+
+def test_a_closed_fork_takes_its_processes_and_spares_the_other_sessions(sandbox):
+    sandbox.run("x = 1")
+    sibling = sandbox.fork()
+    child = sandbox.fork()
+    child.run("import subprocess\nsubprocess.Popen(['sleep', '1000'], start_new_session=True)")
+    grandchild = child.fork()
+    assert any("sleep" in command for command in eval(sandbox.run(COMMANDS).value))
+    child.close()
+    commands = eval(sandbox.run(COMMANDS).value)
+    assert not any("sleep" in command for command in commands), "nothing outlives its session"
+    assert zombies(sandbox) == 0, "not even as a zombie"
+    assert sandbox.run("x").value == sibling.run("x").value == "1", "the others still answer"
+    assert grandchild.run("x").value == "1", "and so does a fork made from the closed one"
+    sibling.close()
+    grandchild.close()
+
+
+def test_closed_forks_leave_no_zombies_behind(make):
+    sandbox = make()  # max_processes=32: forty zombies would exhaust it
+    sandbox.run("x = 1")
+    for _ in range(40):
+        sandbox.fork().close()
+    assert zombies(sandbox) == 0
+    child = sandbox.fork()
+    assert child.run("x + 1").value == "2" and sandbox.run("x").value == "1"
+    child.close()
+
+
+def test_a_first_session_closed_before_its_forks_leaves_no_zombie(make):
+    parent = make()
+    child = parent.fork()
+    parent.close()
+    assert zombies(child) == 0
+
+
+def test_a_session_killed_while_idle_is_restarted_at_its_next_call(sandbox):
+    child = sandbox.fork()
+    pid = child.run("import os\nos.getpid()").value
+    sandbox.run(f"import os, signal\nos.kill({pid}, signal.SIGKILL)")
+    result = child.run("1")
+    assert result.state_lost and result.error.type == "SessionDied", result
+    assert child.run("1 + 1").value == "2" and sandbox.run("2 + 2").value == "4"
+    child.close()

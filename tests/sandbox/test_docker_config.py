@@ -375,3 +375,27 @@ def test_the_host_side_against_a_stand_in_container(stand_in):
     finally:
         sandbox.close()
     assert stand_in.made[-1].status == "removed" and not os.path.exists(host_dir)
+
+
+ZOMBIES = (
+    "import os\nlen([p for p in os.listdir('/proc') if p.isdigit()"
+    " and open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[0] == 'Z'])"
+)
+
+
+def test_closed_sessions_leave_no_zombies_in_a_stand_in_container(stand_in):
+    sandbox = DockerSandbox(client=stand_in)
+    try:
+        for _ in range(5):
+            sandbox.fork().close()
+        child = sandbox.fork()
+        child.run("import subprocess\nsubprocess.Popen(['sleep', '300'], start_new_session=True)")
+        child.close()
+        assert sandbox.run(ZOMBIES).value == "0"
+        survivor = sandbox.fork()
+    finally:
+        sandbox.close()
+    try:
+        assert survivor.run(ZOMBIES).value == "0", "the first session is reaped too"
+    finally:
+        survivor.close()

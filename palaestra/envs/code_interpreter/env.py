@@ -38,7 +38,7 @@ The code runs in a persistent Python session: variables, imports and files stay 
 the files of the task are in the working directory. You see what it prints, the value of its last
 expression, and any error. A run is stopped after {timeout:g} seconds.
 
-When you are done, reply without any code block: {answer_format}"""
+When you are done, reply with no code to run: {answer_format}"""
 
 
 class _PythonTool:
