@@ -149,7 +149,7 @@ def test_ids_are_stable_and_reproducible(family: DataAnalysisFamily) -> None:
     task = family.sample(np.random.default_rng(3), "test")
     assert DataAnalysisFamily().sample(np.random.default_rng(3), "test") == task
     assert family.get(task.id, "test") is task
-    from palaestra.tasks import data_analysis
+    from palaestra.tasks.data_analysis import family as data_analysis
 
     data_analysis._make_task.cache_clear()  # rebuilt from the id alone
     assert family.get(task.id, "test").model_dump() == task.model_dump()

@@ -3,7 +3,8 @@
 Task ``retail-2-417`` is the task that ``random.Random("retail/2/417")`` writes: a fresh world,
 then one of the domain's level-2 templates. Its split is a hash of its statement
 (`palaestra.tasks.split_of`), so train and test never share a statement. An index whose world
-does not fit the template, or whose statement falls in the other split, is skipped.
+does not fit the template, or whose statement falls in the other split, is skipped
+(`palaestra.tasks.generated`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from palaestra.envs.tool_use.travel import TRAVEL
 from palaestra.envs.tool_use.world import Domain
 from palaestra.errors import ConfigError, TaskError
 from palaestra.tasks import Split, Task, split_of
+from palaestra.tasks.generated import Generated, checked
 
 __all__ = ["DIFFICULTIES", "DOMAINS", "ToolUseTask", "ToolUseTasks", "make_task"]
 
 DOMAINS: dict[str, Domain] = {d.name: d for d in (RETAIL, CALENDAR, TRAVEL)}
 DIFFICULTIES = (1, 2, 3)
 _TASK_ID = re.compile(r"^([a-z]+)-([1-9])-(\d{1,10})$")
-_MAX_SKIPS = 10_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class ToolUseTask:
     def id(self) -> str:
         """The task id."""
         return self.task.id
+
+    @property
+    def split(self) -> Split:
+        """The task's split."""
+        return self.task.split
 
     @property
     def domain(self) -> Domain:
@@ -109,6 +115,7 @@ class ToolUseTasks:
         self.split: Split = split
         self.domains: tuple[str, ...] = _as_tuple(domain, "domain", list(DOMAINS))
         self.difficulties: tuple[int, ...] = _as_tuple(difficulty, "difficulty", DIFFICULTIES)
+        self._generated = Generated(make_task, self.domains, self.difficulties)
 
     def get(self, task_id: str) -> ToolUseTask:
         """The task with this id; it must exist and belong to this split."""
@@ -123,39 +130,12 @@ class ToolUseTasks:
                 f"(domain: {', '.join(DOMAINS)}; level: 1-3; then an index)"
             )
         found = make_task(match.group(1), int(match.group(2)), int(match.group(3)))
-        if found is None:
-            raise TaskError(
-                f"index {match.group(3)} yields no task for {task_id!r}; try another index"
-            )
-        if found.task.split != self.split:
-            raise TaskError(
-                f"task {task_id!r} belongs to the {found.task.split} split, "
-                f"not {self.split}; make the env with split={found.task.split!r}"
-            )
-        return found
+        return checked(found, task_id, self.split)
 
     def sample(self, rng: np.random.Generator) -> ToolUseTask:
         """A task drawn with ``rng``: a domain, a level, then the first usable index from there."""
-        domain = self.domains[int(rng.integers(len(self.domains)))]
-        difficulty = self.difficulties[int(rng.integers(len(self.difficulties)))]
-        start = int(rng.integers(0, 2**31))
-        return next(self._scan(domain, difficulty, start))
+        return self._generated.sample(rng, self.split)
 
     def iterate(self, domain: str, difficulty: int, start: int = 0) -> Iterator[ToolUseTask]:
         """This split's tasks for one domain and level, in index order from ``start``."""
-        return self._scan(domain, difficulty, start)
-
-    def _scan(self, domain: str, difficulty: int, start: int) -> Iterator[ToolUseTask]:
-        skipped = 0
-        index = start
-        while skipped < _MAX_SKIPS:
-            found = make_task(domain, difficulty, index)
-            index += 1
-            if found is not None and found.task.split == self.split:
-                skipped = 0
-                yield found
-            else:
-                skipped += 1
-        raise TaskError(
-            f"no {self.split} task found for {domain} level {difficulty} near index {index}"
-        )
+        return self._generated.scan(domain, difficulty, start, self.split)

@@ -30,6 +30,7 @@ from palaestra.errors import ConfigError, TaskError
 from palaestra.tasks.code import CodeTask
 from palaestra.tasks.programming.family import answer_for, task_prompt
 from palaestra.tasks.splits import split_of
+from palaestra.tasks.task import Split
 
 __all__ = ["FORMATS", "convert_assert", "humaneval_task", "load_jsonl", "mbpp_task"]
 
@@ -126,19 +127,7 @@ def humaneval_task(record: Mapping[str, Any], where: str = "record") -> CodeTask
         "cases": cases,
         "weak": sum("check" in case for case in cases),
     }
-    return CodeTask(
-        id=f"programming-{slug}",
-        prompt=task_prompt(prompt.strip("\n"), entry),
-        split=split_of(prompt),
-        domain="programming",
-        difficulty=2,
-        seed=slug,
-        family="programming",
-        reference_code=f"{reference.rstrip()}\n\nprint('{entry} defined:', callable({entry}))\n",
-        solution=answer_for(reference),
-        hidden=hidden,
-        metadata={"source": "humaneval", "task_id": record["task_id"], "tests": len(cases)},
-    )
+    return _task("humaneval", record, slug, prompt.strip("\n"), split_of(prompt), reference, hidden)
 
 
 # ----------------------------------------------------------------------------------------- MBPP
@@ -196,19 +185,7 @@ def mbpp_task(record: Mapping[str, Any], where: str = "record") -> CodeTask:
         "cases": cases,
         "weak": sum("check" in case for case in cases),
     }
-    return CodeTask(
-        id=f"programming-{slug}",
-        prompt=task_prompt(statement_text, entry),
-        split=split_of(statement_text),
-        domain="programming",
-        difficulty=2,
-        seed=slug,
-        family="programming",
-        reference_code=f"{code.rstrip()}\n\nprint('{entry} defined:', callable({entry}))\n",
-        solution=answer_for(code),
-        hidden=hidden,
-        metadata={"source": "mbpp", "task_id": record["task_id"], "tests": len(cases)},
-    )
+    return _task("mbpp", record, slug, statement_text, split_of(statement_text), code, hidden)
 
 
 # ------------------------------------------------------------------------------------ asserts
@@ -320,6 +297,32 @@ def _kwargs_source(keywords: list[ast.keyword]) -> str:
 
 
 # ------------------------------------------------------------------------------------ helpers
+def _task(
+    source: str,
+    record: Mapping[str, Any],
+    slug: str,
+    statement: str,
+    split: Split,
+    reference: str,
+    hidden: dict[str, Any],
+) -> CodeTask:
+    """A loaded record's task: its statement, the reference that solves it, the hidden tests."""
+    entry = hidden["entry_point"]
+    return CodeTask(
+        id=f"programming-{slug}",
+        prompt=task_prompt(statement, entry),
+        split=split,
+        domain="programming",
+        difficulty=2,
+        seed=slug,
+        family="programming",
+        reference_code=f"{reference.rstrip()}\n\nprint('{entry} defined:', callable({entry}))\n",
+        solution=answer_for(reference),
+        hidden=hidden,
+        metadata={"source": source, "task_id": record["task_id"], "tests": len(hidden["cases"])},
+    )
+
+
 def _require(record: Mapping[str, Any], fields: Mapping[str, Any], where: str, kind: str) -> None:
     for name, expected in fields.items():
         if name not in record:
