@@ -207,7 +207,9 @@ class _Container(Container):
             "gid": self.uid.uid if self.uid else None,
             "keeper": self.isolated,
             "rlimits": rlimits,
-            "site_packages": _site_packages(config.python),
+            "site_packages": [
+                _inside(p) if self.isolated else p for p in _site_packages(config.python)
+            ],
             "output_limit": config.output_limit,
             "max_transfer": config.max_transfer_mb * mib,
         }
@@ -254,9 +256,8 @@ class _Container(Container):
         for mount in ("/tmp", _WORKDIR_ROOT):
             argv += ["--perms", "1777", "--size", disk, "--tmpfs", mount]
         argv += _system_mounts()
-        binds = [
-            (path, path) for path in _python_paths(config.python) + list(config.read_only_paths)
-        ]
+        binds = [(path, _inside(path)) for path in _python_paths(config.python)]
+        binds += [(path, path) for path in config.read_only_paths]
         binds.append((str(_HERE), _WORKER_MOUNT))
         # bubblewrap would make the directories above each mount 0700 and root-owned; the
         # sandbox user must be able to walk through them.
@@ -277,7 +278,8 @@ class _Container(Container):
             "/dev/shm",
         ]
         argv += ["--remount-ro", "/", "--chdir", "/"]
-        argv += ["--", config.python, "-I", "-S", f"{_WORKER_MOUNT}/worker.py", json.dumps(worker)]
+        python = _inside(config.python)
+        argv += ["--", python, "-I", "-S", f"{_WORKER_MOUNT}/worker.py", json.dumps(worker)]
         if self.cgroup is not None:
             # Join the cgroup before bubblewrap starts, so nothing it spawns escapes the limits.
             join = (
@@ -468,6 +470,22 @@ def _ancestors(paths: Any) -> list[str]:
         for depth in range(1, len(parts) + 1):
             found.setdefault("/" + "/".join(parts[:depth]))
     return sorted(found, key=lambda p: (p.count("/"), p))
+
+
+_PRIVATE_TREES = ("/tmp", _WORKDIR_ROOT, "/dev", "/proc", "/run")
+_RELOCATED = "/opt/palaestra-host"
+
+
+def _inside(path: str) -> str:
+    """Where a host Python path appears in the sandbox.
+
+    A Python installed under a directory the sandbox makes private (a checkout in /tmp, say)
+    is mounted under /opt/palaestra-host instead, so that the sandbox's /tmp starts empty;
+    venvs find their prefix from the interpreter's location, so they work from there.
+    """
+    if any(path == tree or path.startswith(tree + "/") for tree in _PRIVATE_TREES):
+        return _RELOCATED + path
+    return path
 
 
 @functools.cache

@@ -159,7 +159,7 @@ def test_malicious_code_cannot_raise_the_reward():
     search = (
         "import os\n"
         "hits = []\n"
-        "for top in ('/sandbox', '/tmp', '/opt', '/dev/shm', '/run'):\n"
+        "for top in ('/sandbox', '/tmp', '/dev/shm', '/run', '/opt/palaestra-sandbox'):\n"
         "    for folder, _, names in os.walk(top):\n"
         "        for name in names:\n"
         "            try:\n"
