@@ -180,3 +180,15 @@ def test_unisolated_mode_warns_loudly():
         assert not sandbox.capabilities().enforced()
     finally:
         sandbox.close()
+
+
+def test_missing_isolation_refuses_to_start_and_names_what_is_missing(monkeypatch):
+    from palaestra.sandbox import LocalSandbox, local
+
+    monkeypatch.setattr(local, "find_bwrap", lambda: None)
+    local._probe.cache_clear()
+    try:
+        with pytest.raises(SandboxError, match="bubblewrap is not installed.*isolation='none'"):
+            LocalSandbox()
+    finally:
+        local._probe.cache_clear()
