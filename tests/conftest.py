@@ -1,4 +1,5 @@
-"""Shared fixtures: the converted SmolLM2 checkpoint, a tiny random model with its tokenizer."""
+"""Shared fixtures: the converted SmolLM2 checkpoint, a tiny random model with its tokenizer,
+and a look at the host's processes (to prove that sandboxes leave nothing behind)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,25 @@ if TYPE_CHECKING:
 # Tests never reach the hub: every model they load is local.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def _host_processes_of(uid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                status = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            if int(status.split("Uid:")[1].split()[0]) == uid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.fixture
+def host_processes_of():
+    """``host_processes_of(uid)``: the host's processes running as that uid."""
+    return _host_processes_of
 
 
 @pytest.fixture(scope="session")

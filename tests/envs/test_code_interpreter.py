@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -19,19 +17,6 @@ from palaestra.errors import ConfigError, TaskError
 from palaestra.rollout import collect, summarize
 
 FAMILIES = ["math", "programming", "data"]
-
-
-def host_processes_of(uid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                status = Path(f"/proc/{entry}/status").read_text()
-            except OSError:
-                continue
-            if int(status.split("Uid:")[1].split()[0]) == uid:
-                found.append(int(entry))
-    return found
 
 
 def code(source: str) -> str:
@@ -127,7 +112,7 @@ def test_fork_branches_share_the_interpreter_state(env):
     assert "[value] 10" in obs, "closing the branch leaves the original alone"
 
 
-def test_close_leaves_no_process_behind():
+def test_close_leaves_no_process_behind(host_processes_of):
     environment = CodeInterpreterEnv(family="math")
     environment.reset(seed=0)
     environment.step(

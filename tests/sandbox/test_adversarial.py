@@ -17,20 +17,6 @@ import pytest
 from palaestra.errors import SandboxError
 
 
-def host_processes_of(uid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                status = Path(f"/proc/{entry}/status").read_text()
-            except OSError:
-                continue
-            real_uid = int(status.split("Uid:")[1].split()[0])
-            if real_uid == uid:
-                found.append(int(entry))
-    return found
-
-
 def sandbox_uid(sandbox) -> int | None:
     container = getattr(sandbox, "_container", None)
     return container.uid.uid if container is not None and container.uid else None
@@ -56,7 +42,7 @@ def test_cpu_spin_in_c_code_is_killed_and_the_session_restarted(sandbox):
 
 
 # ------------------------------------------------------------------------------- processes
-def test_fork_bomb_hits_the_limit_and_everything_dies_with_the_sandbox(make):
+def test_fork_bomb_hits_the_limit_and_everything_dies_with_the_sandbox(make, host_processes_of):
     sandbox = make()
     code = (
         "import os, time\n"
@@ -83,7 +69,7 @@ def test_fork_bomb_hits_the_limit_and_everything_dies_with_the_sandbox(make):
         assert host_processes_of(uid) == []
 
 
-def test_background_processes_and_orphans_die_with_the_sandbox(make):
+def test_background_processes_and_orphans_die_with_the_sandbox(make, host_processes_of):
     sandbox = make()
     sandbox.run(
         "import subprocess, os\n"
@@ -103,7 +89,7 @@ def test_background_processes_and_orphans_die_with_the_sandbox(make):
         assert host_processes_of(uid) == [], "nothing may outlive the sandbox"
 
 
-def test_zombies_do_not_break_the_session_and_go_away(make):
+def test_zombies_do_not_break_the_session_and_go_away(make, host_processes_of):
     sandbox = make()
     result = sandbox.run(
         "import os\n"
