@@ -18,7 +18,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from palaestra.errors import ConfigError, PalaestraError
@@ -69,11 +68,15 @@ def run(
     ] = "smollm2",
     episodes: Annotated[int, typer.Option(min=1, help="Number of episodes.")] = 8,
     split: Annotated[str, typer.Option(help="Task split: train or test.")] = "train",
-    seed: Annotated[int, typer.Option(help="Episode i resets with seed + i.")] = 0,
+    seed: Annotated[int, typer.Option(help="Group g (episode g alone) resets with seed + g.")] = 0,
     out: Annotated[
         Path | None, typer.Option(help="Append trajectories to this JSONL file.")
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Episodes played at once.")] = 8,
+    num_envs: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
+    group_size: Annotated[
+        int, typer.Option(min=1, help="Episodes per task, all from the same start.")
+    ] = 1,
+    backend: Annotated[str, typer.Option(help="Where envs run: local or ray.")] = "local",
     max_turns: Annotated[int | None, typer.Option(min=1, help="Turn limit per episode.")] = None,
     max_new_tokens: Annotated[
         int, typer.Option(min=1, help="Model agents: tokens per turn.")
@@ -88,7 +91,7 @@ def run(
 
     from palaestra.agents import resolve_agent
     from palaestra.core.registration import entry
-    from palaestra.rollout import collect, summarize
+    from palaestra.rollout import collect, print_summary, summarize
 
     if split not in ("train", "test"):
         raise ConfigError(f"--split must be train or test, got {split!r}")
@@ -109,36 +112,27 @@ def run(
         _quiet_model_loading()
     with console.status(f"loading agent {agent} ..."):
         resolved = resolve_agent(agent, seed=seed, **model_options)
+    if backend not in ("local", "ray"):
+        raise ConfigError(f"--backend must be local or ray, got {backend!r}")
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("solved {task.fields[solved]}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        bar = progress.add_task(f"{env_id} · {agent}", total=episodes, solved=0)
-        solved = 0
-
-        def advance(trajectory: Any) -> None:
-            nonlocal solved
-            solved += int(trajectory.success)
-            progress.update(bar, advance=1, solved=solved)
-
-        trajectories = collect(
-            env_id,
-            resolved,
-            episodes,
-            seed=seed,
-            env_kwargs=env_kwargs,
-            batch_size=batch_size,
-            out=out,
-            on_episode=advance,
-        )
+    trajectories = collect(
+        env_id,
+        resolved,
+        episodes,
+        seed=seed,
+        env_kwargs=env_kwargs,
+        num_envs=num_envs,
+        group_size=group_size,
+        out=out,
+        progress=True,
+        backend=backend,  # type: ignore[arg-type]
+    )
     summary = summarize(trajectories)
-    _print_summary(
-        summary, title=f"{env_id} · {agent} · {split} split", seconds=time.perf_counter() - started
+    print_summary(
+        summary,
+        title=f"{env_id} · {agent} · {split} split",
+        seconds=time.perf_counter() - started,
+        console=console,
     )
     if out is not None:
         summary_path = out.with_suffix(".summary.json")
@@ -157,34 +151,6 @@ def _quiet_model_loading() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-
-
-def _print_summary(summary: Any, *, title: str, seconds: float) -> None:
-    low, high = summary.success_ci95
-    table = Table(title=title, show_header=False)
-    table.add_column("metric", style="bold")
-    table.add_column("value", justify="right")
-    table.add_row("episodes", str(summary.episodes))
-    table.add_row(
-        "success rate",
-        f"{summary.success_rate:.1%}  (95% CI {low:.1%} - {high:.1%}, "
-        f"{summary.successes}/{summary.episodes})",
-    )
-    table.add_row("mean reward", f"{summary.mean_reward:.3f}")
-    table.add_row("mean turns", f"{summary.mean_turns:.2f}")
-    if summary.completion_tokens:
-        table.add_row(
-            "tokens (prompt / generated)",
-            f"{summary.prompt_tokens:,} / {summary.completion_tokens:,}",
-        )
-        table.add_row(
-            "generated tokens / s", f"{summary.completion_tokens / max(seconds, 1e-9):.1f}"
-        )
-    errors = ", ".join(f"{k}: {v}" for k, v in summary.errors_by_type.items()) or "none"
-    table.add_row("agent errors by type", errors)
-    table.add_row("failed episodes (infrastructure)", str(summary.failed_episodes))
-    table.add_row("wall time", f"{seconds:.1f} s")
-    console.print(table)
 
 
 @app.command()

@@ -426,7 +426,7 @@ def test_openai_agent_solves_tool_use_tasks_through_a_real_server(
     server.respond = oracle_server
     agent = make_agent()
     trajectories = collect(
-        "ToolUse-v0", agent, 3, env_kwargs={"split": "test"}, task_ids=task_ids, batch_size=3
+        "ToolUse-v0", agent, 3, env_kwargs={"split": "test"}, tasks=task_ids, num_envs=3
     )
     assert [t.success for t in trajectories] == [True, True, True]
     tool_messages = [

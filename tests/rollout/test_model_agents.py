@@ -10,7 +10,7 @@ from palaestra.rollout import collect, summarize
 
 @pytest.fixture(scope="module")
 def tiny_trajectories(tiny_agent):
-    return collect("ToolUse-v0", tiny_agent, 5, seed=0, batch_size=3, env_kwargs={"max_turns": 3})
+    return collect("ToolUse-v0", tiny_agent, 5, seed=0, num_envs=3, env_kwargs={"max_turns": 3})
 
 
 def test_tiny_model_episodes_are_well_formed(tiny_trajectories, tiny_agent):
@@ -50,7 +50,7 @@ def test_random_model_solves_nothing_but_is_recorded_with_errors(tiny_trajectori
 
 
 def test_greedy_runs_repeat_exactly(tiny_agent, tiny_trajectories):
-    again = collect("ToolUse-v0", tiny_agent, 5, seed=0, batch_size=2, env_kwargs={"max_turns": 3})
+    again = collect("ToolUse-v0", tiny_agent, 5, seed=0, num_envs=2, env_kwargs={"max_turns": 3})
     assert [[s.action for s in t.steps] for t in again] == [
         [s.action for s in t.steps] for t in tiny_trajectories
     ]
