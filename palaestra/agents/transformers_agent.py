@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts, tools_per_conversation
 from palaestra.agents.models import load_model_and_tokenizer, prepare_tokenizer
+from palaestra.agents.prefix_cache import PrefixCache
 from palaestra.core.types import AgentTurn
 from palaestra.errors import AgentError, ConfigError
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["SamplingConfig", "TransformersAgent"]
 
 _PROBE = "palaestra-end-of-turn-probe"
+_MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache entry
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,14 @@ class TransformersAgent(BaseAgent):
         device: str | torch.device | None = None,
         dtype: str | torch.dtype | None = None,
         name: str | None = None,
+        prefix_cache_size: int = 8,
         **overrides: Any,
     ) -> None:
         self.sampling = _sampling(sampling, overrides)
+        if prefix_cache_size < 0:
+            raise ConfigError(
+                f"prefix_cache_size must be >= 0 (0 turns it off), got {prefix_cache_size}"
+            )
         # transformers' own annotations are too loose for a checker to follow generate().
         self.model: Any
         self.tokenizer: Any
@@ -128,6 +137,11 @@ class TransformersAgent(BaseAgent):
         # Whether the template renders the "tool" role; None until a conversation needs it.
         self._tool_role: str | None = None
         self._stop_ids = sorted(_stop_token_ids(self.tokenizer, self.model))
+        # System prompts are shared by every episode: their key/value cache is computed once.
+        self._prefixes = PrefixCache(self.model, prefix_cache_size) if prefix_cache_size else None
+        self._prefix_ids: dict[str, list[int] | None] = {}
+        forward = inspect.signature(self.model.forward).parameters
+        self._cache_argument = "cache" if "cache" in forward else "past_key_values"
         self._rng_state: tuple[Any, Any] | None = None
 
     # -- the agent protocol ---------------------------------------------------------------------
@@ -138,6 +152,10 @@ class TransformersAgent(BaseAgent):
         """Generate one reply per conversation, in order, with ids and raw logprobs."""
         tools = tools_per_conversation(conversations, tools)
         prompts = [self.encode(c, t) for c, t in zip(conversations, tools, strict=True)]
+        prefixes = [
+            self._prefix_length(c, t, p)
+            for c, t, p in zip(conversations, tools, prompts, strict=True)
+        ]
         # Longest first: similar lengths share a batch, and running out of memory happens early.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
         turns: list[AgentTurn | None] = [None] * len(prompts)
@@ -146,7 +164,9 @@ class TransformersAgent(BaseAgent):
             for start in range(0, len(order), size):
                 batch = order[start : start + size]
                 for index, turn in zip(
-                    batch, self._generate([prompts[i] for i in batch]), strict=True
+                    batch,
+                    self._generate([prompts[i] for i in batch], [prefixes[i] for i in batch]),
+                    strict=True,
                 ):
                     turns[index] = turn
         return [turn for turn in turns if turn is not None]
@@ -171,6 +191,36 @@ class TransformersAgent(BaseAgent):
         return self._render(dicts, kwargs)
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _prefix_length(self, messages: Messages, tools: Tools | None, prompt: list[int]) -> int:
+        """How many leading prompt ids are the system prompt alone (0 when not worth caching)."""
+        if self._prefixes is None:
+            return 0
+        dicts = as_dicts(messages)
+        if not dicts or dicts[0]["role"] != "system":
+            return 0
+        key = json.dumps([dicts[0]["content"], tools if self._template_takes_tools else None])
+        if key not in self._prefix_ids:
+            if len(self._prefix_ids) > 1024:
+                self._prefix_ids.clear()
+            kwargs = {"tools": list(tools)} if self._template_takes_tools and tools else {}
+            try:
+                rendered = self.tokenizer.apply_chat_template(
+                    [{"role": "system", "content": dicts[0]["content"]}],
+                    add_generation_prompt=False,
+                    tokenize=True,
+                    return_dict=False,
+                    **kwargs,
+                )
+                self._prefix_ids[key] = list(rendered)
+            except Exception:  # noqa: BLE001 - a template that needs more than a system message
+                self._prefix_ids[key] = None
+        prefix = self._prefix_ids[key]
+        # Only a real prefix of the full prompt can be reused (templates that merge tokens
+        # across the boundary, or rewrite the system message, are not).
+        if prefix is None or len(prefix) < _MIN_PREFIX or prompt[: len(prefix)] != prefix:
+            return 0
+        return len(prefix)
 
     def _render(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> list[int]:
         try:
@@ -224,17 +274,24 @@ class TransformersAgent(BaseAgent):
                 torch.cuda.get_rng_state(device) if cuda else None,
             )
 
-    def _generate(self, prompts: list[list[int]]) -> list[AgentTurn]:
+    def _generate(self, prompts: list[list[int]], prefix_lengths: list[int]) -> list[AgentTurn]:
         import torch
 
         device = self.model.device
         pad_id = self.tokenizer.pad_token_id
-        width = max(len(p) for p in prompts)
-        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-        attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, prompt in enumerate(prompts):
-            input_ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
-            attention[row, width - len(prompt) :] = 1
+        cached: dict[str, Any] = {}
+        if self._prefixes is not None and max(prefix_lengths) > 0:
+            input_ids, attention, cache, width = self._prefixes.batch(
+                prompts, prefix_lengths, pad_id
+            )
+            cached[self._cache_argument] = cache
+        else:
+            width = max(len(p) for p in prompts)
+            input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+            attention = torch.zeros((len(prompts), width), dtype=torch.long)
+            for row, prompt in enumerate(prompts):
+                input_ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
+                attention[row, width - len(prompt) :] = 1
         sampling = self.sampling
         # Explicit values override the model's generation_config (often top-k 50 or a penalty).
         shape: dict[str, Any] = {"do_sample": False, "repetition_penalty": 1.0}
@@ -251,6 +308,7 @@ class TransformersAgent(BaseAgent):
                 pad_token_id=pad_id,
                 output_logits=True,
                 return_dict_in_generate=True,
+                **cached,
             )
         except Exception as exc:
             raise AgentError(

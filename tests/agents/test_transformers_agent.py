@@ -286,3 +286,43 @@ def test_smollm2_answers_a_simple_question(smollm2_dir: Path) -> None:
     turn = agent.respond_batch([question])[0]
     assert "Paris" in turn.text
     assert turn.completion_ids and turn.completion_ids[-1] == agent.tokenizer.eos_token_id
+
+
+def _episode_conversations() -> list[list[dict[str, str]]]:
+    """First-turn and later-turn conversations of real envs, with different system prompts."""
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401
+
+    conversations = []
+    for domain, seed in (("retail", 0), ("calendar", 1), ("retail", 2), ("travel", 3)):
+        env = gym.make("ToolUse-v0", domain=domain)
+        obs, info = env.reset(seed=seed)
+        chat = [
+            {"role": "system", "content": info["instructions"]},
+            {"role": "user", "content": obs},
+        ]
+        conversations.append(chat)
+        action = env.unwrapped.oracle_actions()[0]
+        obs, *_ = env.step(action)
+        conversations.append(
+            [*chat, {"role": "assistant", "content": action}, {"role": "tool", "content": obs}]
+        )
+    return conversations
+
+
+def test_cached_system_prompts_change_nothing(tiny_agent: TransformersAgent) -> None:
+    conversations = _episode_conversations()
+    plain = _other(tiny_agent, prefix_cache_size=0).respond_batch(conversations)
+    cached_agent = _other(tiny_agent, prefix_cache_size=2)  # fewer slots than prompts: eviction too
+    cached = cached_agent.respond_batch(conversations)
+    again = cached_agent.respond_batch(conversations[::-1])[::-1]
+    for a, b, c in zip(plain, cached, again, strict=True):
+        assert a.completion_ids == b.completion_ids == c.completion_ids
+        assert a.prompt_ids == b.prompt_ids
+        assert a.logprobs is not None and b.logprobs is not None
+        assert max(abs(x - y) for x, y in zip(a.logprobs, b.logprobs, strict=True)) < 1e-3
+    assert cached_agent._prefixes is not None and len(cached_agent._prefixes._entries) == 2
+    for conversation, turn in zip(conversations, cached, strict=True):
+        assert turn.prompt_ids is not None
+        assert cached_agent._prefix_length(conversation, None, turn.prompt_ids) > 0
