@@ -2,7 +2,8 @@
 
 ``num_envs`` episodes run at once. Each turn, every episode waiting for the model goes into one
 ``respond_batch`` call; the resulting actions are stepped concurrently (a thread pool here, Ray
-actors with ``backend="ray"``); an episode that ends is replaced at once by the next one.
+actors with ``backend="ray"``); an episode that ends is replaced at once by the next one. With
+``overlap=True`` the model serves the episodes that are ready while other steps still run.
 
 Episodes are numbered, and what episode ``i`` plays depends only on ``i``: with ``group_size=G``,
 episodes ``G*g ... G*g+G-1`` form group ``g`` and all reset with ``seed + g`` (or ``tasks[g]``), so
@@ -17,6 +18,7 @@ trajectory as ``error`` and the others carry on.
 
 from __future__ import annotations
 
+import concurrent.futures as futures
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -79,6 +81,7 @@ class _Slot:
     plan: EpisodePlan | None = None
     recorder: EpisodeRecorder | None = None
     turn: AgentTurn | None = None
+    future: futures.Future[Any] | None = None
 
 
 def collect(
@@ -97,6 +100,7 @@ def collect(
     progress: bool = False,
     step_threads: int | None = None,
     backend: Literal["local", "ray"] = "local",
+    overlap: bool = False,
 ) -> list[Trajectory]:
     """Play episodes of ``env`` with ``agent``; return their trajectories in episode order.
 
@@ -117,6 +121,9 @@ def collect(
         progress: Show a live progress display (episodes, success so far, tokens/s).
         step_threads: Threads stepping envs here (default: one per env, none for one env).
         backend: ``"local"`` (envs in this process) or ``"ray"`` (one Ray actor per env).
+        overlap: Ask the model for the episodes that are ready while slow env steps (sandboxes,
+            remote envs) still run. Faster; but which episodes share a batch then depends on
+            timing, so sampled replies are no longer reproducible run to run.
     """
     if num_envs < 1:
         raise ConfigError(f"num_envs must be at least 1, got {num_envs}")
@@ -158,20 +165,20 @@ def collect(
         display.episode_done(trajectory)
         if on_episode is not None:
             on_episode(trajectory)
-        slot.plan, slot.recorder = None, None
 
-    def start(batch: list[_Slot]) -> None:
-        """Reset the given slots onto their next episodes, all at once."""
-        started = []
-        for slot in batch:
-            plan = next(queue, None)
-            if plan is not None:
-                slot.plan = plan
-                options = {"task_id": plan.task_id} if plan.task_id is not None else None
-                started.append((slot, slot.worker.reset(plan.seed, options)))
-        for slot, future in started:
+    def begin(slot: _Slot) -> None:
+        """Start resetting the slot onto the next planned episode (or retire it)."""
+        slot.plan, slot.recorder, slot.turn = next(queue, None), None, None
+        if slot.plan is not None:
+            options = {"task_id": slot.plan.task_id} if slot.plan.task_id is not None else None
+            slot.future = slot.worker.reset(slot.plan.seed, options)
+
+    def land(slot: _Slot) -> None:
+        """Take in a finished reset or step."""
+        future, slot.future = slot.future, None
+        assert future is not None and slot.plan is not None
+        if slot.recorder is None:  # a reset: failures here are the run's, not one episode's
             observation, info = future.result()
-            assert slot.plan is not None
             slot.recorder = EpisodeRecorder(
                 env,
                 observation,
@@ -180,35 +187,44 @@ def collect(
                 agent=slot.agent.name,
                 model=getattr(slot.agent, "model_name", None),
             )
+            return
+        recorder, turn = slot.recorder, slot.turn
+        assert turn is not None
+        try:
+            observation, reward, terminated, truncated, info = future.result()
+        except Exception as exc:  # noqa: BLE001 - one broken env must not stop the others
+            finish(slot, recorder.finish(ErrorInfo(type=type(exc).__name__, message=str(exc))))
+            begin(slot)
+            return
+        recorder.record(turn, observation, float(reward), terminated, truncated, info)
+        display.tokens(turn.completion_tokens)
+        if recorder.done:
+            finish(slot, recorder.finish())
+            begin(slot)
 
     try:
         with display:
-            start(slots)
-            while active := [s for s in slots if s.recorder is not None]:
-                turns = _ask(shared, active)
-                stepping = [
-                    (slot, turn, slot.worker.step(turn.text))
-                    for slot, turn in zip(active, turns, strict=True)
-                ]
-                ended = []
-                for slot, turn, future in stepping:
-                    recorder = slot.recorder
-                    assert recorder is not None
-                    try:
-                        observation, reward, terminated, truncated, info = future.result()
-                    except Exception as exc:  # noqa: BLE001 - one broken env must not stop the others
-                        finish(
-                            slot,
-                            recorder.finish(ErrorInfo(type=type(exc).__name__, message=str(exc))),
-                        )
-                        ended.append(slot)
-                        continue
-                    recorder.record(turn, observation, float(reward), terminated, truncated, info)
-                    display.tokens(turn.completion_tokens)
-                    if recorder.done:
-                        finish(slot, recorder.finish())
-                        ended.append(slot)
-                start(ended)
+            for slot in slots:
+                begin(slot)
+            while any(slot.plan is not None for slot in slots):
+                # Without overlap every in-flight step and reset lands before the model is
+                # asked, so each turn's batch holds every episode; with it, the model serves
+                # whichever episodes are ready while the others' steps still run.
+                while busy := [slot.future for slot in slots if slot.future is not None]:
+                    futures.wait(
+                        busy,
+                        return_when=futures.FIRST_COMPLETED if overlap else futures.ALL_COMPLETED,
+                    )
+                    for slot in slots:
+                        if slot.future is not None and slot.future.done():
+                            land(slot)
+                    if overlap:
+                        break
+                waiting = [s for s in slots if s.recorder is not None and s.future is None]
+                if waiting:
+                    for slot, turn in zip(waiting, _ask(shared, waiting), strict=True):
+                        slot.turn = turn
+                        slot.future = slot.worker.step(turn.text)
     finally:
         workers.close()
     return [results[i] for i in sorted(results)]

@@ -174,3 +174,37 @@ def test_ray_backend_gives_the_local_trajectories():
         assert summarize(oracle).success_rate == 1.0
     finally:
         ray.shutdown()
+
+
+def test_overlap_serves_ready_episodes_while_slow_steps_run():
+    import time
+
+    from palaestra.agents import BaseAgent
+    from palaestra.core.types import AgentTurn
+
+    class Sleepy(ToolUseEnv):
+        def step(self, action):
+            if self._reset_seed_is_even:
+                time.sleep(0.15)
+            return super().step(action)
+
+        def reset(self, *, seed=None, options=None):
+            self._reset_seed_is_even = seed is not None and seed % 2 == 0
+            return super().reset(seed=seed, options=options)
+
+    class Counting(BaseAgent):
+        name = "counting"
+
+        def __init__(self):
+            self.batches = []
+
+        def respond_batch(self, conversations, tools=None):
+            self.batches.append(len(conversations))
+            return [AgentTurn(text=f"<tool_call>bad {len(c)}</tool_call>") for c in conversations]
+
+    gym.register("SleepyToolUse-v0", entry_point=Sleepy, max_episode_steps=16)
+    steady, eager = Counting(), Counting()
+    a = collect("SleepyToolUse-v0", steady, 8, num_envs=4, max_turns=3)
+    b = collect("SleepyToolUse-v0", eager, 8, num_envs=4, max_turns=3, overlap=True)
+    assert [key(t) for t in a] == [key(t) for t in b], "overlap changes batching, not episodes"
+    assert max(steady.batches) == 4 and min(eager.batches) < 4
