@@ -126,9 +126,8 @@ def main() -> None:
         result["speedup_at_8"][name] = (
             by_envs[8]["tokens_per_second"] / by_envs[1]["tokens_per_second"]
         )
-        print(
-            f"{name}: batched at 8 envs is {result['speedup_at_8'][name]:.1f}x one at a time (target >= 4x)"
-        )
+        speedup = result["speedup_at_8"][name]
+        print(f"{name}: batched at 8 envs is {speedup:.1f}x one at a time (target >= 4x)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))

@@ -192,6 +192,37 @@ def show(
         console.print(f"... {len(trajectories) - limit} more (use --limit or --episode)")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    env: Annotated[
+        list[str] | None, typer.Option(help="Serve only this env id (repeatable); all by default.")
+    ] = None,
+    max_sessions: Annotated[int, typer.Option(min=1, help="Sessions held at once.")] = 256,
+    ttl: Annotated[
+        float, typer.Option(min=0.001, help="Seconds an idle session lives before it is closed.")
+    ] = 600.0,
+    privileged: Annotated[
+        bool, typer.Option(help="Give out oracle actions (ground truth): tests and oracles only.")
+    ] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve envs over HTTP and WebSocket (API docs at /docs); RemoteEnv is the client."""
+    from palaestra.errors import require
+
+    require("fastapi", "server")
+    require("uvicorn", "server")
+    from palaestra.server.app import create_app
+    from palaestra.server.runner import serve as run_server
+
+    server_app = create_app(
+        env or None, max_sessions=max_sessions, ttl_s=ttl, privileged=privileged
+    )
+    console.print(f"palaestra env server on http://{host}:{port}  (API docs: /docs)")
+    run_server(server_app, host, port, log_level=log_level)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning every expected failure into one line on stderr."""
     args = sys.argv[1:] if argv is None else argv

@@ -17,6 +17,10 @@ infrastructure that failed::
     ├── SandboxError             sandboxed execution failed
     │   └── SandboxTimeout       code ran past its wall-clock limit
     └── EnvServerError           the env server answered with an error or could not be reached
+        ├── SessionNotFoundError no session has this id (closed, expired, never made)
+        ├── ServerBusyError      the server holds its maximum number of sessions
+        ├── ForbiddenError       a privileged call on a server that does not allow it
+        └── SessionInUseError    a second WebSocket for a session that has one
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "ConfigError",
     "EnvServerError",
     "EnvStateError",
+    "ForbiddenError",
     "MissingDependencyError",
     "ModelLoadError",
     "PalaestraError",
@@ -33,6 +38,9 @@ __all__ = [
     "RegistrationError",
     "SandboxError",
     "SandboxTimeout",
+    "ServerBusyError",
+    "SessionInUseError",
+    "SessionNotFoundError",
     "TaskError",
     "ToolError",
 ]
@@ -92,6 +100,22 @@ class SandboxTimeout(SandboxError):
 
 class EnvServerError(PalaestraError):
     """The env server answered with an error or could not be reached."""
+
+
+class SessionNotFoundError(EnvServerError):
+    """No session has this id: it never existed, was closed, or expired after its idle TTL."""
+
+
+class ServerBusyError(EnvServerError):
+    """The server holds its maximum number of sessions; close some or try another server."""
+
+
+class ForbiddenError(EnvServerError):
+    """A privileged call (the oracle's ground truth) on a server that does not allow it."""
+
+
+class SessionInUseError(EnvServerError):
+    """A second WebSocket for a session that already has one (one connection per session)."""
 
 
 def require(module: str, extra: str) -> None:

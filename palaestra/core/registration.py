@@ -1,15 +1,31 @@
-"""Registering palaestra envs with gymnasium, and the catalogue behind ``palaestra list``."""
+"""Registering palaestra envs with gymnasium, and the catalogue behind ``palaestra list``.
+
+Each env is registered with a small factory as its entry point rather than the env class, so that
+one id serves both a local env and a remote one::
+
+    gym.make("ToolUse-v0")                                   # the local ToolUseEnv
+    gym.make("ToolUse-v0", remote="http://127.0.0.1:8000")   # a RemoteEnv on an env server
+
+Either way gymnasium adds the same wrappers (``TimeLimit`` from ``max_episode_steps``, ...).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 
 from palaestra.errors import RegistrationError
 
-__all__ = ["EnvEntry", "catalog", "entry", "register"]
+__all__ = ["EnvEntry", "EnvFactory", "catalog", "entry", "register"]
+
+
+def _load(entry_point: str) -> Callable[..., gym.Env[Any, Any]]:
+    """The env class (or function) an entry point such as ``"pkg.module:Class"`` names."""
+    return cast("Callable[..., gym.Env[Any, Any]]", load_env_creator(entry_point))
 
 
 @dataclass(frozen=True)
@@ -21,6 +37,30 @@ class EnvEntry:
     description: str
     max_episode_steps: int
     kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def make_local(self, **kwargs: Any) -> gym.Env[Any, Any]:
+        """The bare env (no gymnasium wrappers), built from its class with these kwargs."""
+        return _load(self.entry_point)(**{**self.kwargs, **kwargs})
+
+
+@dataclass(frozen=True)
+class EnvFactory:
+    """The entry point gymnasium calls: a local env, or a `RemoteEnv` when ``remote`` is given.
+
+    Picklable (a plain dataclass of strings), so ``gym.make_vec(..., vectorization_mode="async")``
+    can ship it to worker processes.
+    """
+
+    env_id: str
+    entry_point: str
+
+    def __call__(self, remote: str | None = None, **kwargs: Any) -> gym.Env[Any, Any]:
+        """Build the env: on the env server at ``remote`` (a base URL) if given, else locally."""
+        if remote is not None:
+            from palaestra.server.client import RemoteEnv
+
+            return RemoteEnv(remote, self.env_id, **kwargs)
+        return _load(self.entry_point)(**kwargs)
 
 
 _CATALOG: dict[str, EnvEntry] = {}
@@ -35,7 +75,7 @@ def register(entry: EnvEntry) -> None:
         return
     gym.register(
         id=entry.id,
-        entry_point=entry.entry_point,
+        entry_point=EnvFactory(entry.id, entry.entry_point),
         max_episode_steps=entry.max_episode_steps,
         kwargs=dict(entry.kwargs),
     )

@@ -1,4 +1,9 @@
-"""The env contract of DESIGN.md, checked on every registered env."""
+"""The env contract of DESIGN.md, checked on every registered env, local and remote.
+
+Every test that makes an env runs twice: on the local env, and on a `RemoteEnv` bound to a session
+on a test server (``gym.make(env_id, remote=base_url)``). The server is privileged, so
+``env.unwrapped.oracle_actions()`` reaches the ground truth in tests; by default a server refuses.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,42 @@ ENV_IDS = [entry.id for entry in catalog()]
 @pytest.fixture(params=ENV_IDS)
 def env_id(request):
     return request.param
+
+
+@pytest.fixture(scope="module")
+def server():
+    pytest.importorskip("fastapi")
+    from palaestra.server.runner import BackgroundServer
+
+    with BackgroundServer(privileged=True) as running:
+        yield running
+    assert len(running.manager) == 0, "the contract tests leaked server sessions"
+
+
+@pytest.fixture(params=["local", "remote"])
+def where(request):
+    """``{}`` for local envs, ``{"remote": base_url}`` for remote ones: extra gym.make kwargs."""
+    if request.param == "local":
+        return {}
+    return {"remote": request.getfixturevalue("server").base_url}
+
+
+@pytest.fixture
+def make(where):
+    """``gym.make`` on this test's side (local or remote); closes what it made afterwards."""
+    made = []
+
+    def make_env(env_id, **kwargs):
+        return track(gym.make(env_id, **where, **kwargs))
+
+    def track(env):  # also close this one (a fork) afterwards
+        made.append(env)
+        return env
+
+    make_env.track = track
+    yield make_env
+    for env in made:
+        env.close()
 
 
 def play(env, actions):
@@ -51,14 +92,13 @@ def test_palaestra_prefix_imports_the_package_for_the_user():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_check_env_passes(env_id):
-    env = gym.make(env_id)
+def test_check_env_passes(env_id, make):
+    env = make(env_id)
     check_env(env.unwrapped, skip_render_check=False)
-    env.close()
 
 
-def test_reset_info_and_no_ground_truth_leak(env_id):
-    env = gym.make(env_id)
+def test_reset_info_and_no_ground_truth_leak(env_id, make):
+    env = make(env_id)
     obs, info = env.reset(seed=5)
     for key in ("task_id", "instructions", "tools", "max_turns"):
         assert key in info
@@ -78,8 +118,8 @@ def test_reset_info_and_no_ground_truth_leak(env_id):
     )
 
 
-def test_oracle_solves_and_reward_is_terminal(env_id):
-    env = gym.make(env_id)
+def test_oracle_solves_and_reward_is_terminal(env_id, make):
+    env = make(env_id)
     env.reset(seed=11)
     rewards = []
     for action in env.unwrapped.oracle_actions():
@@ -90,9 +130,9 @@ def test_oracle_solves_and_reward_is_terminal(env_id):
     assert "verdict" in info
 
 
-def test_same_seed_and_actions_give_the_same_transcript(env_id):
+def test_same_seed_and_actions_give_the_same_transcript(env_id, make):
     def run():
-        env = gym.make(env_id)
+        env = make(env_id)
         obs, info = env.reset(seed=42)
         actions = ["<tool_call>{bad json</tool_call>", *env.unwrapped.oracle_actions()]
         return obs, json.dumps(info, sort_keys=True), play(env, actions), env.unwrapped.render()
@@ -100,8 +140,8 @@ def test_same_seed_and_actions_give_the_same_transcript(env_id):
     assert run() == run()
 
 
-def test_bad_input_never_raises_and_explains(env_id):
-    env = gym.make(env_id, max_turns=50)
+def test_bad_input_never_raises_and_explains(env_id, make):
+    env = make(env_id, max_turns=50)
     env.reset(seed=3)
     for action in [
         "",
@@ -120,8 +160,8 @@ def test_bad_input_never_raises_and_explains(env_id):
         assert not terminated and reward == 0.0
 
 
-def test_step_out_of_order_is_a_clear_error(env_id):
-    env = gym.make(env_id).unwrapped
+def test_step_out_of_order_is_a_clear_error(env_id, make):
+    env = make(env_id).unwrapped
     with pytest.raises(EnvStateError, match="reset"):
         env.step("hello")
     env.reset(seed=0)
@@ -132,8 +172,8 @@ def test_step_out_of_order_is_a_clear_error(env_id):
         env.reset(options={"tsak_id": "x"})
 
 
-def test_turn_limit_truncates_with_a_verdict(env_id):
-    env = gym.make(env_id, max_turns=3)
+def test_turn_limit_truncates_with_a_verdict(env_id, make):
+    env = make(env_id, max_turns=3)
     env.reset(seed=0)
     read = env.unwrapped.oracle_actions()[0]
     outcomes = [
@@ -145,8 +185,8 @@ def test_turn_limit_truncates_with_a_verdict(env_id):
     assert all(not o[3] for o in outcomes[:2])
 
 
-def test_gym_time_limit_agrees_with_max_turns(env_id):
-    env = gym.make(env_id)
+def test_gym_time_limit_agrees_with_max_turns(env_id, make):
+    env = make(env_id)
     assert env.spec.max_episode_steps == env.unwrapped.max_turns
 
 
@@ -160,11 +200,11 @@ def reset_to_multi_step_task(env):
     raise AssertionError("no multi-step task in 40 seeds")
 
 
-def test_fork_is_independent(env_id):
-    env = gym.make(env_id)
+def test_fork_is_independent(env_id, make):
+    env = make(env_id)
     gold = reset_to_multi_step_task(env)
     env.step(gold[0])
-    branch = palaestra.fork(env)
+    branch = make.track(palaestra.fork(env))
     assert branch.unwrapped.render() == env.unwrapped.render()
     assert branch.unwrapped is not env.unwrapped
     # The branch gives up; the original finishes the task and is unaffected.
@@ -176,30 +216,33 @@ def test_fork_is_independent(env_id):
     assert "I cannot do this." not in env.unwrapped.render()
 
 
-def test_fork_keeps_wrappers_and_elapsed_turns(env_id):
-    env = gym.make(env_id, max_episode_steps=4)
+def test_fork_keeps_wrappers_and_elapsed_turns(env_id, make):
+    env = make(env_id, max_episode_steps=4)
     env.reset(seed=2)
     read = env.unwrapped.oracle_actions()[0]
     env.step(read)
     env.step(read)
-    branch = palaestra.fork(env)
+    branch = make.track(palaestra.fork(env))
     assert type(branch) is type(env)
     assert branch._elapsed_steps == env._elapsed_steps == 2
     branch.step(read)
     assert env._elapsed_steps == 2 and branch._elapsed_steps == 3
 
 
-def test_replay_fork_matches_fast_fork(env_id):
-    env = gym.make(env_id).unwrapped
+def test_replay_fork_matches_fast_fork(env_id, make, where):
+    env = make(env_id).unwrapped
     env.reset(seed=4)
     env.step(env.oracle_actions()[0])
-    replayed = env._replay()
-    assert replayed.render() == env.fork().render() == env.render()
+    fork = make.track(env.fork())
+    if where:  # a RemoteEnv's fork is the server env's fast fork; replay is local internals
+        assert fork.render() == env.render()
+    else:
+        assert env._replay().render() == fork.render() == env.render()
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_make_vec(env_id, mode):
-    envs = gym.make_vec(env_id, num_envs=4, vectorization_mode=mode)
+def test_make_vec(env_id, mode, where):
+    envs = gym.make_vec(env_id, num_envs=4, vectorization_mode=mode, **where)
     try:
         obs, infos = envs.reset(seed=[0, 1, 2, 3])
         assert len(obs) == 4 and all(isinstance(o, str) and o for o in obs)

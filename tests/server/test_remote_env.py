@@ -1,0 +1,318 @@
+"""`RemoteEnv`: the local semantics over the wire, error mapping, network faults, concurrency."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+
+import gymnasium as gym
+import pytest
+
+import palaestra
+from palaestra.core.spaces import UnicodeText
+from palaestra.core.types import ToolCall
+from palaestra.errors import (
+    ConfigError,
+    EnvServerError,
+    EnvStateError,
+    ForbiddenError,
+    RegistrationError,
+    SessionNotFoundError,
+    TaskError,
+)
+from palaestra.server import RemoteEnv
+from palaestra.server.runner import BackgroundServer
+
+TRANSPORTS = ["websocket", "http"]
+
+
+class Gizmo:
+    def __repr__(self):
+        return "Gizmo()"
+
+
+def actions_for(env_id, gold):
+    """Gold actions in every accepted form, with agent mistakes in between."""
+    if env_id == "ToolUse-v0":
+        first = json.loads(gold[0].removeprefix("<tool_call>").removesuffix("</tool_call>"))
+        call = ToolCall(**first)
+        forms = [
+            call,  # a ToolCall object
+            call.to_openai("c1"),  # an OpenAI tool-call dict
+            {"role": "assistant", "content": "", "tool_calls": [call.to_openai("c2")]},
+            [call, call.model_dump()],  # a list of calls
+        ]
+    else:
+        forms = []
+    mistakes = [
+        "",
+        "<tool_call>{oops</tool_call>",
+        7,
+        None,
+        {"name": 3},
+        ["x"],
+        Gizmo(),
+        "a lone surrogate \ud800 cannot be UTF-8",
+        "x" * 100_000,
+    ]
+    return [*mistakes[:4], *forms, *mistakes[4:], *gold]
+
+
+def transcript(env, seed, actions=None):
+    obs, info = env.reset(seed=seed)
+    steps = [(obs, json.dumps(info, sort_keys=True))]
+    actions = actions if actions is not None else actions_for(env.spec.id, oracle(env))
+    for action in actions:
+        obs, reward, terminated, truncated, info = env.step(action)
+        stable = {k: v for k, v in info.items() if not k.endswith("_seconds")}
+        steps.append((obs, reward, terminated, truncated, json.dumps(stable, sort_keys=True)))
+        if terminated or truncated:
+            break
+    return steps, env.unwrapped.render()
+
+
+def oracle(env):
+    return env.unwrapped.oracle_actions()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("env_id", ["ToolUse-v0", "CodeInterpreter-v0"])
+def test_remote_and_local_transcripts_are_identical(privileged_server, env_id, transport):
+    for seed in (0, 1, 7):
+        local = gym.make(env_id, max_turns=30)
+        local.reset(seed=seed)
+        actions = actions_for(env_id, oracle(local))
+        remote = gym.make(
+            env_id, remote=privileged_server.base_url, transport=transport, max_turns=30
+        )
+        try:
+            assert transcript(remote, seed, actions) == transcript(local, seed, actions)
+        finally:
+            remote.close()
+            local.close()
+
+
+def test_gym_make_remote_mirrors_the_local_env(server):
+    local = gym.make("ToolUse-v0")
+    remote = gym.make("palaestra:ToolUse-v0", remote=server.base_url)
+    assert isinstance(remote.unwrapped, RemoteEnv)
+    assert remote.observation_space == local.observation_space
+    assert remote.action_space == local.action_space
+    assert isinstance(remote.action_space, UnicodeText)
+    assert remote.spec.max_episode_steps == remote.unwrapped.max_turns == 16
+    assert remote.reset(seed=4) == local.reset(seed=4)
+    remote.close()
+    remote.close()  # closing twice is fine
+    with pytest.raises(EnvStateError, match="closed"):
+        remote.unwrapped.step("hello")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_server_errors_come_back_as_palaestra_errors(server, transport):
+    with pytest.raises(RegistrationError, match="Nope-v0"):
+        RemoteEnv(server.base_url, "Nope-v0", transport=transport)
+    with pytest.raises(ConfigError, match="colour"):
+        RemoteEnv(server.base_url, "ToolUse-v0", transport=transport, colour="red")
+    env = RemoteEnv(server.base_url, "ToolUse-v0", transport=transport)
+    try:
+        with pytest.raises(EnvStateError, match="reset"):
+            env.step("hello")
+        with pytest.raises(TaskError, match="nope"):
+            env.reset(options={"task_id": "nope"})
+        with pytest.raises(ConfigError, match="unknown reset option"):
+            env.reset(options={"tsak_id": "x"})
+        env.reset(seed=0)
+        # Ground truth is not reachable on a default server.
+        with pytest.raises(ForbiddenError, match="ground truth"):
+            env.oracle_actions()
+        env.step("I give up.")
+        with pytest.raises(EnvStateError, match="episode has ended"):
+            env.step("again")
+        obs, info = env.reset(seed=1)  # still usable after every error
+        assert obs and info["task_id"]
+    finally:
+        env.close()
+    assert len(server.manager) == 0
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_fork_makes_an_independent_session(privileged_server, transport):
+    env = gym.make("ToolUse-v0", remote=privileged_server.base_url, transport=transport)
+    for seed in range(40):  # a task the oracle needs three turns or more for
+        env.reset(seed=seed)
+        if len(gold := oracle(env)) >= 3:
+            break
+    env.step(gold[0])
+    branch = palaestra.fork(env)
+    try:
+        assert branch.unwrapped.session_id != env.unwrapped.session_id
+        assert branch.unwrapped.transport == transport
+        assert branch._elapsed_steps == env._elapsed_steps == 1
+        assert branch.unwrapped.render() == env.unwrapped.render()
+        *_, info = branch.step("I cannot do this.")
+        assert info["success"] is False
+        for action in gold[1:]:
+            *_, info = env.step(action)
+        assert info["success"] is True
+    finally:
+        branch.close()
+        env.close()
+
+
+def test_session_expiry_is_a_clear_error():
+    with BackgroundServer(ttl_s=0.2) as short:
+        env = RemoteEnv(short.base_url, "ToolUse-v0")
+        env.reset(seed=0)
+        time.sleep(0.8)
+        with pytest.raises(SessionNotFoundError, match="expired"):
+            env.step("hello")
+        env.close()
+
+
+def test_no_server_is_a_quick_clear_error(free_port):
+    url = f"http://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with pytest.raises(EnvServerError, match="cannot reach the env server"):
+        RemoteEnv(url, "ToolUse-v0", retries=1, connect_timeout=1)
+    assert time.monotonic() - started < 3
+
+
+def test_bad_client_options_are_config_errors(server):
+    with pytest.raises(ConfigError, match="base_url"):
+        RemoteEnv("127.0.0.1:8000", "ToolUse-v0")
+    with pytest.raises(ConfigError, match="transport"):
+        RemoteEnv(server.base_url, "ToolUse-v0", transport="pigeon")
+    with pytest.raises(ConfigError, match="timeouts"):
+        RemoteEnv(server.base_url, "ToolUse-v0", timeout=0)
+    with pytest.raises(ConfigError, match="retries"):
+        RemoteEnv(server.base_url, "ToolUse-v0", retries=-1)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_killed_server_mid_episode_is_an_env_server_error(transport, server_process):
+    with server_process() as (process, base_url):
+        env = RemoteEnv(base_url, "ToolUse-v0", transport=transport, timeout=5, retries=0)
+        env.reset(seed=0)
+        env.step("<tool_call>{oops</tool_call>")
+        env.step("<tool_call>{oops</tool_call>")
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        started = time.monotonic()
+        with pytest.raises(EnvServerError, match=rf"step 3 of session {env.session_id}"):
+            env.step("<tool_call>{oops</tool_call>")
+        assert time.monotonic() - started < 5
+        env.close()  # closing after the server died is quiet
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_hung_server_times_out_instead_of_hanging(transport, server_process):
+    with server_process() as (process, base_url):
+        env = RemoteEnv(base_url, "ToolUse-v0", transport=transport, timeout=1.0, retries=0)
+        env.reset(seed=0)
+        process.send_signal(signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(EnvServerError, match=r"step 1 of session .*did not answer"):
+                env.step("<tool_call>{oops</tool_call>")
+            assert time.monotonic() - started < 4, "the timeout is 1 s"
+            with pytest.raises(EnvServerError):  # the stream is out of step: never reused
+                env.step("hello")
+        finally:
+            process.send_signal(signal.SIGCONT)
+        env.close()
+
+
+def test_serve_command_serves_the_chosen_envs(server_process):
+    import httpx
+
+    with server_process("--env", "ToolUse-v0", "--max-sessions", "3") as (process, base_url):
+        envs = httpx.get(f"{base_url}/envs").json()["envs"]
+        assert [env["id"] for env in envs] == ["ToolUse-v0"]
+        assert httpx.get(f"{base_url}/health").json()["max_sessions"] == 3
+        process.send_signal(signal.SIGTERM)  # a graceful shutdown, then the signal's status
+        assert process.wait(15) in (0, -signal.SIGTERM)
+
+
+def test_64_concurrent_sessions_200_steps_each(server_process, child_processes):
+    import httpx
+
+    sessions, steps = 64, 200
+    baseline_threads = threading.active_count()
+    with server_process("--privileged") as (process, base_url):
+        errors, done = [], []
+
+        def worker(index):
+            try:
+                env = gym.make("ToolUse-v0", remote=base_url)
+                try:
+                    taken, episode = 0, 0
+                    while taken < steps:
+                        env.reset(seed=index * 1000 + episode)
+                        for action in oracle(env):
+                            *_, terminated, truncated, info = env.step(action)
+                            taken += 1
+                            if terminated or truncated or taken == steps:
+                                break
+                        if terminated and not info["success"]:
+                            errors.append(f"session {index}: oracle failed: {info['verdict']}")
+                        episode += 1
+                    done.append(taken)
+                finally:
+                    env.close()
+            except Exception as exc:
+                errors.append(f"session {index}: {exc!r}")
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(sessions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert errors == []
+        assert done == [steps] * sessions
+        assert httpx.get(f"{base_url}/health").json()["sessions"] == 0, "sessions leaked"
+    deadline = time.monotonic() + 5
+    while threading.active_count() > baseline_threads and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= baseline_threads, "client threads leaked"
+    assert child_processes() == [], "no process may be left behind"
+
+
+def test_remote_make_vec_async_closes_its_sessions(server, child_processes):
+    envs = gym.make_vec(
+        "ToolUse-v0", num_envs=2, vectorization_mode="async", remote=server.base_url
+    )
+    try:
+        obs, infos = envs.reset(seed=[0, 1])
+        assert len(set(infos["task_id"])) == 2
+        assert len(server.manager) == 2
+    finally:
+        envs.close()
+    assert len(server.manager) == 0
+    assert child_processes() == [], "the vector env's workers are gone"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_slow_step_does_not_block_other_sessions(server, transport):
+    slow = RemoteEnv(server.base_url, "CodeInterpreter-v0", transport=transport, family="math")
+    fast = RemoteEnv(server.base_url, "ToolUse-v0", transport=transport, max_turns=50)
+    running = None
+    try:
+        slow.reset(seed=0)
+        fast.reset(seed=0)
+        running = threading.Thread(
+            target=slow.step, args=("```python\nimport time\ntime.sleep(2)\n```",)
+        )
+        running.start()
+        time.sleep(0.3)  # the slow step is running on the server
+        started = time.monotonic()
+        for _ in range(20):
+            fast.step("<tool_call>{oops</tool_call>")
+        assert time.monotonic() - started < 1.0
+        assert running.is_alive(), "the slow step should still be running"
+    finally:
+        if running is not None:
+            running.join(10)
+        slow.close()
+        fast.close()
