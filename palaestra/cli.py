@@ -77,6 +77,9 @@ def run(
         int, typer.Option(min=1, help="Episodes per task, all from the same start.")
     ] = 1,
     backend: Annotated[str, typer.Option(help="Where envs run: local or ray.")] = "local",
+    overlap: Annotated[
+        bool, typer.Option(help="Serve ready episodes while slow env steps still run.")
+    ] = False,
     max_turns: Annotated[int | None, typer.Option(min=1, help="Turn limit per episode.")] = None,
     max_new_tokens: Annotated[
         int, typer.Option(min=1, help="Model agents: tokens per turn.")
@@ -126,6 +129,7 @@ def run(
         out=out,
         progress=True,
         backend=backend,  # type: ignore[arg-type]
+        overlap=overlap,
     )
     summary = summarize(trajectories)
     print_summary(
