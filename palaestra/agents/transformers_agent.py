@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts, tools_per_conversation
+from palaestra.agents.chat import ChatTokenizer
 from palaestra.agents.models import load_model_and_tokenizer, prepare_tokenizer
 from palaestra.agents.prefix_cache import PrefixCache
 from palaestra.core.types import AgentTurn
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SamplingConfig", "TransformersAgent"]
 
-_PROBE = "palaestra-end-of-turn-probe"
 _MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache entry
 
 
@@ -129,14 +129,12 @@ class TransformersAgent(BaseAgent):
             self.model_name = getattr(model.config, "name_or_path", None) or type(model).__name__
             prepare_tokenizer(tokenizer, model)
         self.name = name or f"transformers:{self.model_name}"
-        template = self.tokenizer.chat_template
-        if template is None:
+        if self.tokenizer.chat_template is None:
             raise ConfigError(f"the tokenizer of {self.model_name!r} has no chat template")
-        text = template if isinstance(template, str) else " ".join(map(str, template.values()))
-        self._template_takes_tools = "tools" in text
-        # Whether the template renders the "tool" role; None until a conversation needs it.
-        self._tool_role: str | None = None
-        self._stop_ids = sorted(_stop_token_ids(self.tokenizer, self.model))
+        # The same rendering and tokenization the trainers use, so that training sees exactly
+        # the token layout generation saw.
+        self.chat = ChatTokenizer(self.tokenizer, self.model)
+        self._stop_ids = sorted(self.chat.stop_ids)
         # System prompts are shared by every episode: their key/value cache is computed once.
         self._prefixes = PrefixCache(self.model, prefix_cache_size) if prefix_cache_size else None
         self._prefix_ids: dict[str, list[int] | None] = {}
@@ -173,22 +171,13 @@ class TransformersAgent(BaseAgent):
 
     def encode(self, messages: Messages, tools: Tools | None = None) -> list[int]:
         """The prompt ids of a conversation, ending with the assistant generation prompt."""
-        dicts = [{"role": m["role"], "content": m["content"]} for m in as_dicts(messages)]
-        kwargs: dict[str, Any] = {}
-        if self._template_takes_tools and tools:
-            kwargs["tools"] = [t for t in tools if t is not None]
-        if self._tool_role is None and any(m["role"] == "tool" for m in dicts):
-            try:
-                ids = self._render(dicts, kwargs)
-            except Exception:
-                ids = self._render(_tools_as_user(dicts), kwargs)  # raises if that fails too
-                self._tool_role = "user"
-            else:
-                self._tool_role = "tool"
-            return ids
-        if self._tool_role == "user":
-            dicts = _tools_as_user(dicts)
-        return self._render(dicts, kwargs)
+        try:
+            return self.chat.prompt_ids(as_dicts(messages), tools)
+        except Exception as exc:
+            raise AgentError(
+                f"the chat template of {self.model_name!r} rejected the conversation: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -199,20 +188,14 @@ class TransformersAgent(BaseAgent):
         dicts = as_dicts(messages)
         if not dicts or dicts[0]["role"] != "system":
             return 0
-        key = json.dumps([dicts[0]["content"], tools if self._template_takes_tools else None])
+        key = json.dumps([dicts[0]["content"], tools if self.chat.template_takes_tools else None])
         if key not in self._prefix_ids:
             if len(self._prefix_ids) > 1024:
                 self._prefix_ids.clear()
-            kwargs = {"tools": list(tools)} if self._template_takes_tools and tools else {}
+            system = [{"role": "system", "content": dicts[0]["content"]}]
             try:
-                rendered = self.tokenizer.apply_chat_template(
-                    [{"role": "system", "content": dicts[0]["content"]}],
-                    add_generation_prompt=False,
-                    tokenize=True,
-                    return_dict=False,
-                    **kwargs,
-                )
-                self._prefix_ids[key] = list(rendered)
+                rendered = self.chat.render(system, tools, generation_prompt=False)
+                self._prefix_ids[key] = self.chat.encode(rendered)
             except Exception:  # noqa: BLE001 - a template that needs more than a system message
                 self._prefix_ids[key] = None
         prefix = self._prefix_ids[key]
@@ -221,18 +204,6 @@ class TransformersAgent(BaseAgent):
         if prefix is None or len(prefix) < _MIN_PREFIX or prompt[: len(prefix)] != prefix:
             return 0
         return len(prefix)
-
-    def _render(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> list[int]:
-        try:
-            ids = self.tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=True, return_dict=False, **kwargs
-            )
-        except Exception as exc:
-            raise AgentError(
-                f"the chat template of {self.model_name!r} rejected the conversation: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        return list(ids)
 
     @contextlib.contextmanager
     def _generation_mode(self) -> Iterator[None]:
@@ -349,32 +320,3 @@ def _sampling(base: SamplingConfig | None, overrides: dict[str, Any]) -> Samplin
             f"sampling options are {', '.join(sorted(known))}"
         )
     return dataclasses.replace(base or SamplingConfig(), **overrides)
-
-
-def _tools_as_user(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [{**m, "role": "user"} if m["role"] == "tool" else m for m in messages]
-
-
-def _stop_token_ids(tokenizer: PreTrainedTokenizerBase, model: Any) -> set[int]:
-    """The eos tokens plus the token the chat template closes an assistant turn with."""
-    stops: set[int] = set()
-    for source in (tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)):
-        if isinstance(source, int):
-            stops.add(source)
-        elif source is not None:
-            stops.update(int(i) for i in source)
-    # Render a known assistant reply and read the first token after it: that is the end-of-turn
-    # marker whatever the template calls it (<|im_end|>, <|eot_id|>, <end_of_turn>, </s>).
-    probe = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": _PROBE}]
-    try:
-        rendered = tokenizer.apply_chat_template(probe, tokenize=False)
-    except Exception:
-        return stops
-    if not isinstance(rendered, str) or _PROBE not in rendered:
-        return stops
-    after = rendered[rendered.rindex(_PROBE) + len(_PROBE) :].lstrip()
-    after_ids = tokenizer(after, add_special_tokens=False)["input_ids"]
-    control = set(tokenizer.all_special_ids) | set(tokenizer.get_added_vocab().values())
-    if after_ids and after_ids[0] in control:
-        stops.add(int(after_ids[0]))
-    return stops

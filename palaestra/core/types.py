@@ -148,6 +148,8 @@ class Trajectory(_Record):
     agent: str
     model: str | None = None
     messages: list[Message]
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    """The tool schemas the agent was shown (chat templates that render tools need them)."""
     steps: list[StepRecord] = Field(default_factory=list)
     reward: float = 0.0
     success: bool = False

@@ -79,6 +79,7 @@ class EpisodeRecorder:
             agent=self.agent,
             model=self.model,
             messages=list(self.conversation.messages),
+            tools=self.tools,
             steps=self.steps,
             reward=last.reward if last and last.terminated else 0.0,
             success=bool(self._final_info.get("success", False)),

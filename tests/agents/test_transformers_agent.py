@@ -215,7 +215,7 @@ def test_tool_messages_become_user_messages_when_the_template_refuses_them(
     prompt = agent.tokenizer.decode(turns[2].prompt_ids)
     assert "<|im_start|>user\n<tool_response>" in prompt
     assert "<|im_start|>tool" not in prompt
-    assert agent._tool_role == "user"  # decided once, not retried for every conversation
+    assert agent.chat._tool_role == "user"  # decided once, not retried for every conversation
 
 
 def test_tools_reach_templates_that_render_them(tiny_agent: TransformersAgent) -> None:
