@@ -1,11 +1,13 @@
 """Conversations to token ids, one way for all: prompts to generate from, sequences to train on.
 
-`ChatTokenizer` renders a conversation with the model's chat template and tokenizes it once.
-For training it also marks which tokens the model produced: every assistant turn from its first
-token through its end-of-turn token, and nothing of the system, user or tool messages (nor the
-template's own tokens around a turn). It works from character offsets, so it does not depend on
-the template being ChatML: an assistant turn is the text the template adds between the prompt
-that asks for it (``add_generation_prompt=True``) and the conversation that contains it.
+`ChatTokenizer` renders a conversation with the model's chat template. For training it marks
+which tokens the model produced: every assistant turn from its first token through its
+end-of-turn token, and nothing of the system, user or tool messages (nor the template's own
+tokens around a turn). It does not assume ChatML: an assistant turn is the text the template adds
+between the prompt that asks for it (``add_generation_prompt=True``) and the conversation that
+contains it. Turns and the template pieces between them are tokenized separately, for prompts
+and training sequences alike, so the prompt a model generated from is exactly the start of the
+sequence it is trained on.
 
 When a trajectory carries the token ids the model generated, those ids replace the re-tokenized
 text of their turns, so a trainer scores exactly what was sampled.
@@ -72,8 +74,6 @@ class ChatTokenizer:
     def __init__(self, tokenizer: Any, model: Any | None = None) -> None:
         if tokenizer.chat_template is None:
             raise ConfigError(f"the tokenizer {type(tokenizer).__name__} has no chat template")
-        if not getattr(tokenizer, "is_fast", False):
-            raise ConfigError("ChatTokenizer needs a fast tokenizer (it reads character offsets)")
         self.tokenizer = tokenizer
         template = tokenizer.chat_template
         text = template if isinstance(template, str) else " ".join(map(str, template.values()))
@@ -130,8 +130,31 @@ class ChatTokenizer:
     def prompt_ids(
         self, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]] | None = None
     ) -> list[int]:
-        """The ids a model continues from: the conversation and the assistant generation prompt."""
-        return self.encode(self.render(messages, tools, generation_prompt=True))
+        """The ids a model continues from: the conversation and the assistant generation prompt.
+
+        Tokenized piece by piece, as `tokenize` does, so a prompt is exactly the start of the
+        training sequence of the conversation it begins.
+        """
+        return [i for text, _ in self._segments(messages, tools, True) for i in self.encode(text)]
+
+    def _segments(
+        self,
+        messages: Sequence[dict[str, Any]],
+        tools: Sequence[dict[str, Any]] | None,
+        generation_prompt: bool,
+    ) -> list[tuple[str, bool]]:
+        """The rendered text cut into template pieces and assistant turns (True), in order.
+
+        Each piece is tokenized on its own: a token never spans a turn's edge, so a turn's
+        tokens do not depend on what follows it (the next prompt, or the end of the text).
+        """
+        text = self.render(messages, tools, generation_prompt=generation_prompt)
+        pieces, previous = [], 0
+        for start, end in self._assistant_characters(messages, tools, text):
+            pieces += [(text[previous:start], False), (text[start:end], True)]
+            previous = end
+        pieces.append((text[previous:], False))
+        return [(piece, is_turn) for piece, is_turn in pieces if piece]
 
     # -------------------------------------------------------------------------------- training
     def tokenize(
@@ -148,19 +171,22 @@ class ChatTokenizer:
             completions: For each assistant turn, the ids the model generated (or None): they
                 replace that turn's re-tokenized text.
         """
-        text = self.render(messages, tools, generation_prompt=False)
-        character_spans = self._assistant_characters(messages, tools, text)
-        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        ids: list[int] = list(encoded["input_ids"])
-        offsets: list[tuple[int, int]] = [tuple(o) for o in encoded["offset_mapping"]]
-        token_spans = [_tokens_within(offsets, start, end) for start, end in character_spans]
-        if completions is not None:
-            if len(completions) != len(token_spans):
-                raise ConfigError(
-                    f"{len(completions)} recorded completions for "
-                    f"{len(token_spans)} assistant turns"
-                )
-            ids, token_spans = _substitute(ids, token_spans, completions)
+        pieces = self._segments(messages, tools, False)
+        turns = sum(1 for _, is_turn in pieces if is_turn)
+        if completions is not None and len(completions) != turns:
+            raise ConfigError(
+                f"{len(completions)} recorded completions for {turns} assistant turns"
+            )
+        ids: list[int] = []
+        token_spans: list[tuple[int, int]] = []
+        for text, is_turn in pieces:
+            generated = (
+                completions[len(token_spans)] if completions is not None and is_turn else None
+            )
+            piece = list(generated) if generated else self.encode(text)
+            if is_turn:
+                token_spans.append((len(ids), len(ids) + len(piece)))
+            ids.extend(piece)
         mask = [0] * len(ids)
         for start, end in token_spans:
             mask[start:end] = [1] * (end - start)
@@ -193,29 +219,3 @@ class ChatTokenizer:
                     break
             spans.append((len(before), len(before) + end))
         return spans
-
-
-def _tokens_within(offsets: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    """The token range whose characters start inside ``[start, end)``."""
-    first = next((i for i, (s, e) in enumerate(offsets) if s >= start and e > s), len(offsets))
-    last = first
-    while last < len(offsets) and offsets[last][0] < end:
-        last += 1
-    return first, last
-
-
-def _substitute(
-    ids: list[int], spans: list[tuple[int, int]], completions: Sequence[Sequence[int] | None]
-) -> tuple[list[int], list[tuple[int, int]]]:
-    """Put the generated ids in place of their turns' re-tokenized text."""
-    out: list[int] = []
-    new_spans = []
-    previous = 0
-    for (start, end), generated in zip(spans, completions, strict=True):
-        out.extend(ids[previous:start])
-        turn = list(generated) if generated else ids[start:end]
-        new_spans.append((len(out), len(out) + len(turn)))
-        out.extend(turn)
-        previous = end
-    out.extend(ids[previous:])
-    return out, new_spans
