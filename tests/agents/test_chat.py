@@ -12,16 +12,22 @@ from palaestra.errors import ConfigError
 # A Llama-3 style template: headers, <|eot_id|> closes a turn, no newline after it.
 LLAMA3 = (
     "{{ bos_token }}{% for m in messages %}"
-    "{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\\n\\n' + m['content'] | trim + '<|eot_id|>' }}"
-    "{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"
+    "{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\\n\\n' "
+    "+ m['content'] | trim + '<|eot_id|>' }}"
+    "{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"
 )
 # A Mistral style template: [INST] blocks, the system folded into the first user turn, eos
 # closes a turn, and no tool role (tool messages must become user messages).
 MISTRAL = (
-    "{{ bos_token }}{% set system = messages[0]['content'] if messages[0]['role'] == 'system' else '' %}"
-    "{% for m in messages %}{% if m['role'] == 'tool' %}{{ raise_exception('no tool role') }}{% endif %}"
-    "{% if m['role'] == 'user' %}{{ '[INST] ' + (system + '\\n\\n' if loop.index0 == 1 and system else '') + m['content'] + ' [/INST]' }}"
-    "{% elif m['role'] == 'assistant' %}{{ ' ' + m['content'] + eos_token }}{% endif %}{% endfor %}"
+    "{{ bos_token }}"
+    "{% set system = messages[0]['content'] if messages[0]['role'] == 'system' else '' %}"
+    "{% for m in messages %}"
+    "{% if m['role'] == 'tool' %}{{ raise_exception('no tool role') }}{% endif %}"
+    "{% if m['role'] == 'user' %}{{ '[INST] ' "
+    "+ (system + '\\n\\n' if loop.index0 == 1 and system else '') + m['content'] + ' [/INST]' }}"
+    "{% elif m['role'] == 'assistant' %}{{ ' ' + m['content'] + eos_token }}{% endif %}"
+    "{% endfor %}"
 )
 
 CONVERSATION = [
@@ -99,7 +105,8 @@ def test_templates_that_rewrite_earlier_turns_are_refused(tiny_agent):
     # Drops every assistant turn but the last, as some reasoning templates do with thoughts.
     tokenizer.chat_template = (
         "{% for m in messages %}{% if m['role'] != 'assistant' or loop.last %}"
-        "{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endif %}{% endfor %}"
+        "{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+        "{% endif %}{% endfor %}"
         "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
     )
     with pytest.raises(ConfigError, match="rewrites earlier turns"):
