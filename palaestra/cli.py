@@ -145,6 +145,44 @@ def run(
         console.print(f"trajectories: {out}   summary: {summary_path}")
 
 
+@app.command("eval")
+def evaluate(
+    env: Annotated[str, typer.Option(help="Env id, e.g. ToolUse-v0.")],
+    model: Annotated[
+        str, typer.Option(help="smollm2, a trained model directory, or a hub id.")
+    ] = "smollm2",
+    episodes: Annotated[int, typer.Option(min=1, help="Test episodes.")] = 32,
+    seed: Annotated[int, typer.Option(help="Episode i resets with seed + i.")] = 0,
+    num_envs: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens per turn.")] = 256,
+    temperature: Annotated[float, typer.Option(min=0.0, help="0 is greedy.")] = 0.0,
+    out: Annotated[Path | None, typer.Option(help="Append trajectories here.")] = None,
+    env_arg: Annotated[
+        list[str] | None, typer.Option(help="Extra env keyword, key=value (repeatable).")
+    ] = None,
+) -> None:
+    """Success rate of a model on the test split, with its 95% interval."""
+    spec = model if model == "smollm2" or model.startswith(("hf:", "openai:")) else f"hf:{model}"
+    if spec.startswith("hf:") and "/" not in spec and not Path(spec[3:]).exists():
+        raise ConfigError(f"--model {model!r} is neither smollm2, a directory, nor a hub id")
+    run(
+        env,
+        agent=spec,
+        episodes=episodes,
+        split="test",
+        seed=seed,
+        out=out,
+        num_envs=num_envs,
+        group_size=1,
+        backend="local",
+        overlap=False,
+        max_turns=None,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        env_arg=env_arg,
+    )
+
+
 def _quiet_model_loading() -> None:
     """Our progress bar is the one to watch: silence transformers' own bars and chatter."""
     import importlib.util

@@ -87,3 +87,22 @@ def test_console_script_runs():
         check=True,
     )
     assert "0.0%" in result.stdout
+
+
+def test_eval_reports_the_test_split_success_rate(capsys, tiny_model_dir):
+    code, out, err = run_cli(
+        capsys,
+        "eval",
+        "--env",
+        "ToolUse-v0",
+        "--model",
+        str(tiny_model_dir),
+        "--episodes",
+        "2",
+        "--max-new-tokens",
+        "4",
+    )
+    assert code == 0, err
+    assert "test split" in out and "success rate" in out and "0.0%" in out
+    code, _, err = run_cli(capsys, "eval", "--env", "ToolUse-v0", "--model", "/no/such/model")
+    assert code == 2 and "no model at" in err
