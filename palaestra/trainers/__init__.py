@@ -1,4 +1,14 @@
-"""Trainers: trajectories to tokens and masks, and the algorithms that learn from them."""
+"""Trainers: trajectories to tokens and masks, and the algorithms that learn from them.
+
+Each algorithm is a documented ``XConfig`` dataclass and an ``XTrainer`` in its own module:
+`SFTTrainer` (rejection-sampling fine-tuning), `DPOTrainer` and `KTOTrainer` (multi-turn, on
+whole trajectories), `StepDPOTrainer` (step-wise pairs mined by forking the env). Importing this
+package loads neither torch nor transformers; the trainers do when they start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from palaestra.trainers.data import (
     PreferencePair,
@@ -8,4 +18,39 @@ from palaestra.trainers.data import (
     tokenize_trajectory,
 )
 
-__all__ = ["PreferencePair", "collate", "preference_pairs", "successful", "tokenize_trajectory"]
+__all__ = [
+    "DPOConfig",
+    "DPOTrainer",
+    "Engine",
+    "KTOConfig",
+    "KTOTrainer",
+    "PreferencePair",
+    "SFTConfig",
+    "SFTTrainer",
+    "TrainResult",
+    "TrainingArgs",
+    "collate",
+    "preference_pairs",
+    "successful",
+    "tokenize_trajectory",
+]
+
+_LAZY = {
+    "Engine": "palaestra.trainers.engine",
+    "TrainingArgs": "palaestra.trainers.engine",
+    "TrainResult": "palaestra.trainers.engine",
+    "SFTConfig": "palaestra.trainers.sft",
+    "SFTTrainer": "palaestra.trainers.sft",
+    "DPOConfig": "palaestra.trainers.dpo",
+    "DPOTrainer": "palaestra.trainers.dpo",
+    "KTOConfig": "palaestra.trainers.kto",
+    "KTOTrainer": "palaestra.trainers.kto",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

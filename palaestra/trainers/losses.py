@@ -12,16 +12,35 @@ __all__ = ["dpo_loss", "kto_loss", "sequence_logprobs", "sft_loss", "token_logpr
 
 
 def token_logprobs(model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
-    """``log p(token_t | tokens_<t)`` for t >= 1, and the mask of the tokens that count."""
+    """``log p(token_t | tokens_<t)`` at the positions that predict a model token, and their mask.
+
+    The output layer runs only at those positions (``logits_to_keep``): over a large vocabulary
+    it is most of a forward pass, and most positions of an agent trajectory are observations.
+    """
     import torch
 
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    logits = logits[:, :-1, :].float()
-    targets = batch["input_ids"][:, 1:]
-    # log_softmax gathered without materialising the whole [B, T, V] log-probability tensor twice
+    wanted = batch["loss_mask"][:, 1:].bool().any(dim=0).nonzero().squeeze(-1)  # predictors
+    if wanted.numel() == 0:
+        wanted = torch.zeros(1, dtype=torch.long, device=batch["input_ids"].device)
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+    if _keeps_logits(model):
+        logits = model(**inputs, logits_to_keep=wanted).logits.float()
+    else:
+        logits = model(**inputs).logits[:, wanted, :].float()
+    targets = batch["input_ids"][:, wanted + 1]
     chosen = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
     logprobs = chosen - torch.logsumexp(logits, dim=-1)
-    return logprobs, batch["loss_mask"][:, 1:].to(logprobs.dtype)
+    return logprobs, batch["loss_mask"][:, wanted + 1].to(logprobs.dtype)
+
+
+def _keeps_logits(model: Any) -> bool:
+    import inspect
+
+    forward = getattr(model, "forward", None)
+    try:
+        return "logits_to_keep" in inspect.signature(forward).parameters  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def sequence_logprobs(model: Any, batch: dict[str, Any]) -> Any:
