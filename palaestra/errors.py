@@ -13,6 +13,7 @@ infrastructure that failed::
     ├── AgentError               an agent could not produce a reply (bad spec, model server failed)
     │   └── ModelLoadError       a model or tokenizer could not be found or loaded
     ├── ConfigError              a configuration value is invalid (also a ValueError)
+    │   └── NoTrainingDataError  a trainer found nothing to learn from in the data it was given
     ├── MissingDependencyError   an optional extra is not installed (also an ImportError)
     ├── SandboxError             sandboxed execution failed
     │   └── SandboxTimeout       code ran past its wall-clock limit
@@ -32,6 +33,7 @@ __all__ = [
     "EnvStateError",
     "ForbiddenError",
     "MissingDependencyError",
+    "NoTrainingDataError",
     "ModelLoadError",
     "PalaestraError",
     "RecordError",
@@ -84,6 +86,10 @@ class ModelLoadError(AgentError):
 
 class ConfigError(PalaestraError, ValueError):
     """A configuration value is invalid; the message says what was expected."""
+
+
+class NoTrainingDataError(ConfigError):
+    """The data give a trainer nothing to learn from: no success, no pair, nothing within length."""
 
 
 class MissingDependencyError(PalaestraError, ImportError):

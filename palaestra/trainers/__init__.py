@@ -2,8 +2,10 @@
 
 Each algorithm is a documented ``XConfig`` dataclass and an ``XTrainer`` in its own module:
 `SFTTrainer` (rejection-sampling fine-tuning), `DPOTrainer` and `KTOTrainer` (multi-turn, on
-whole trajectories), `StepDPOTrainer` (step-wise pairs mined by forking the env). Importing this
-package loads neither torch nor transformers; the trainers do when they start.
+whole trajectories), `StepDPOTrainer` (step-wise pairs that `mine_step_pairs` finds by forking
+the env). `train_loop` iterates collect -> train -> evaluate over rounds, with checkpoints and
+resume. Importing this package loads neither torch nor transformers; the trainers do when they
+start.
 """
 
 from __future__ import annotations
@@ -24,15 +26,22 @@ __all__ = [
     "Engine",
     "KTOConfig",
     "KTOTrainer",
+    "LoopConfig",
+    "LoopResult",
     "PreferencePair",
     "SFTConfig",
     "SFTTrainer",
+    "StepDPOConfig",
+    "StepDPOTrainer",
+    "StepPair",
     "TrainResult",
     "TrainingArgs",
     "collate",
+    "mine_step_pairs",
     "preference_pairs",
     "successful",
     "tokenize_trajectory",
+    "train_loop",
 ]
 
 _LAZY = {
@@ -45,6 +54,13 @@ _LAZY = {
     "DPOTrainer": "palaestra.trainers.dpo",
     "KTOConfig": "palaestra.trainers.kto",
     "KTOTrainer": "palaestra.trainers.kto",
+    "StepDPOConfig": "palaestra.trainers.stepdpo",
+    "StepDPOTrainer": "palaestra.trainers.stepdpo",
+    "StepPair": "palaestra.trainers.stepwise",
+    "mine_step_pairs": "palaestra.trainers.stepwise",
+    "LoopConfig": "palaestra.trainers.loop",
+    "LoopResult": "palaestra.trainers.loop",
+    "train_loop": "palaestra.trainers.loop",
 }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from palaestra.agents.chat import TokenizedChat
 from palaestra.core.types import Trajectory
-from palaestra.errors import ConfigError
+from palaestra.errors import ConfigError, NoTrainingDataError
 from palaestra.trainers.data import collate, preference_pairs
 from palaestra.trainers.engine import Engine, TrainingArgs, TrainResult
 from palaestra.trainers.losses import dpo_loss, sequence_logprobs
@@ -126,7 +126,7 @@ class DPOTrainer:
         found = preference_pairs(trajectories, max_pairs_per_task=self.config.max_pairs_per_task)
         if not found:
             tasks = len({t.task_id for t in trajectories})
-            raise ConfigError(
+            raise NoTrainingDataError(
                 f"no preference pair among {len(trajectories)} trajectories of {tasks} tasks: a "
                 "pair needs a success and a failure of the same task; collect several episodes "
                 "per task (group_size > 1, sampling temperature > 0) or add oracle successes"
@@ -140,7 +140,7 @@ class DPOTrainer:
             if chosen is not None and rejected is not None:
                 pairs.append(Pair(chosen, rejected))
         if not pairs:
-            raise ConfigError(
+            raise NoTrainingDataError(
                 f"every pair loses all model tokens when cut to max_length="
                 f"{self.config.max_length}; raise max_length"
             )

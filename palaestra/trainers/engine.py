@@ -25,7 +25,7 @@ from typing import Any
 
 from palaestra.agents.chat import ChatTokenizer, TokenizedChat
 from palaestra.core.types import Trajectory
-from palaestra.errors import ConfigError, require
+from palaestra.errors import ConfigError, NoTrainingDataError, require
 from palaestra.trainers.data import collate, tokenize_trajectory
 from palaestra.trainers.losses import sequence_logprobs
 
@@ -311,7 +311,7 @@ class Engine:
 
         args, accelerator = self.args, self.accelerator
         if not examples:
-            raise ConfigError(f"{name}: no training examples")
+            raise NoTrainingDataError(f"{name}: no training examples")
         loader: Any = DataLoader(
             list(examples),  # type: ignore[arg-type]
             batch_size=args.batch_size,

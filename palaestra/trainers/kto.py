@@ -25,7 +25,7 @@ from typing import Any
 
 from palaestra.agents.chat import TokenizedChat
 from palaestra.core.types import Trajectory
-from palaestra.errors import ConfigError
+from palaestra.errors import ConfigError, NoTrainingDataError
 from palaestra.trainers.data import collate
 from palaestra.trainers.engine import Engine, TrainingArgs, TrainResult, fit_length
 from palaestra.trainers.losses import kto_loss, sequence_logprobs
@@ -138,7 +138,7 @@ class KTOTrainer:
         trajectories = [t for t in trajectories if t.error is None]
         kept = [(t, s) for t in trajectories if (s := self.engine.tokenize(t)) is not None]
         if not kept:
-            raise ConfigError(
+            raise NoTrainingDataError(
                 f"no usable trajectory among the {len(trajectories)} given (without an error, "
                 f"with model tokens within max_length={self.config.max_length}); collect episodes"
             )

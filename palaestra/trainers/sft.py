@@ -17,7 +17,7 @@ from typing import Any
 
 from palaestra.agents.chat import TokenizedChat
 from palaestra.core.types import Trajectory
-from palaestra.errors import ConfigError
+from palaestra.errors import NoTrainingDataError
 from palaestra.trainers.data import collate, successful
 from palaestra.trainers.engine import Engine, TrainingArgs, TrainResult
 from palaestra.trainers.losses import sft_loss
@@ -73,14 +73,14 @@ class SFTTrainer:
         trajectories = list(trajectories)
         chosen = successful(trajectories)
         if not chosen:
-            raise ConfigError(
+            raise NoTrainingDataError(
                 f"no successful trajectory among the {len(trajectories)} given: SFT learns from "
                 "successes only (rejection sampling); collect more episodes, or use an easier "
                 "task split or a stronger agent (the oracle) to make some"
             )
         sequences = [s for s in map(self.engine.tokenize, chosen) if s is not None]
         if not sequences:
-            raise ConfigError(
+            raise NoTrainingDataError(
                 f"all {len(chosen)} successful trajectories lose every model token when cut to "
                 f"max_length={self.config.max_length}; raise max_length"
             )

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from palaestra.agents.chat import ChatTokenizer
-from palaestra.errors import ConfigError, require
+from palaestra.errors import ConfigError, NoTrainingDataError, require
 from palaestra.trainers.stepwise import StepPair
 
 if TYPE_CHECKING:
@@ -125,8 +125,8 @@ class StepDPOConfig:
 
     # Output
     output_dir: str | None = "runs/stepdpo"
-    """Each `train` call saves ``round-<i>/`` here: the model, the tokenizer, ``training.json``
-    and ``tensorboard/``. None: save nothing."""
+    """Where `train` saves the model, the tokenizer, ``training.json`` and ``tensorboard/`` (the
+    iterative loop gives each round its own); None: save nothing."""
     log_every: int = 1
     """Log the loss and reward metrics every this many optimizer steps."""
     progress: bool = True
@@ -325,17 +325,13 @@ class StepDPOTrainer:
         started = time.perf_counter()
         train_set, dropped = self.dataset(pairs)
         if len(train_set) == 0:
-            raise ConfigError(
+            raise NoTrainingDataError(
                 f"no pair to train on ({len(pairs)} given, {dropped} longer than max_length="
                 f"{self.config.max_length}); mine more episodes, raise k or max_length"
             )
         eval_set = self.dataset(eval_pairs)[0] if eval_pairs else None
         self.rounds += 1
-        out = (
-            Path(self.config.output_dir) / f"round-{self.rounds}"
-            if self.config.output_dir
-            else None
-        )
+        out = Path(self.config.output_dir) if self.config.output_dir else None
         trainer = _tokenized_dpo_trainer()(
             model=self.model,
             ref_model=None,

@@ -98,7 +98,7 @@ def test_a_round_lowers_the_loss_raises_the_margin_and_saves_a_model(tiny_model_
     assert result.after["eval_rewards/margins"] > result.before["eval_rewards/margins"] + 0.1
     assert [h["loss"] for h in result.history if "loss" in h][0] == pytest.approx(0.6931, abs=1e-3)
     assert policy.model is trainer.model, "the policy samples from the trained model"
-    out = tmp_path / "sport" / "round-1"
+    out = tmp_path / "sport"
     assert result.output_dir == out and (out / "model.safetensors").is_file()
     assert list((out / "tensorboard").glob("events.out.tfevents.*"))
     record = json.loads((out / "training.json").read_text())
