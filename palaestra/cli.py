@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,22 +91,16 @@ def run(
     ] = None,
 ) -> None:
     """Run an agent for some episodes, then print a summary table."""
-    import gymnasium as gym
-
     from palaestra.agents import resolve_agent
-    from palaestra.core.registration import entry
+    from palaestra.core.registration import check_make
     from palaestra.rollout import collect, print_summary, summarize
 
     if split not in ("train", "test"):
         raise ConfigError(f"--split must be train or test, got {split!r}")
-    env_id = entry(env).id
     env_kwargs = {"split": split, **_parse_env_args(env_arg or [])}
     if max_turns is not None:
         env_kwargs["max_turns"] = max_turns
-    try:
-        gym.make(env_id, **env_kwargs).close()  # bad env arguments fail here, before a model loads
-    except TypeError as exc:
-        raise ConfigError(f"{env_id} does not accept these arguments: {exc}") from exc
+    env_id = check_make(env, env_kwargs)
     model_options = (
         {"max_new_tokens": max_new_tokens, "temperature": temperature}
         if agent == "smollm2" or agent.startswith(("hf:", "openai:"))
@@ -183,6 +178,99 @@ def evaluate(
     )
 
 
+_LORA_LEARNING_RATES = {"sft": 2e-4, "dpo": 1e-5, "kto": 1e-5, "stepdpo": 1e-4}
+"""Learning rates for LoRA runs: about 10x each algorithm's full fine-tuning default."""
+
+
+@app.command()
+def train(
+    algorithm: Annotated[str, typer.Argument(help="sft, dpo, kto or stepdpo.")],
+    env: Annotated[str, typer.Option(help="Env id, e.g. ToolUse-v0.")] = "ToolUse-v0",
+    model: Annotated[
+        str, typer.Option(help="Starting policy: smollm2, a model directory or a hub id.")
+    ] = "smollm2",
+    rounds: Annotated[int, typer.Option(min=1, help="Collect-train-evaluate rounds.")] = 2,
+    out: Annotated[
+        Path | None, typer.Option(help="Run directory (default runs/<algorithm>).")
+    ] = None,
+    tasks: Annotated[int, typer.Option(min=1, help="Train tasks played per round.")] = 8,
+    group_size: Annotated[int, typer.Option(min=1, help="Episodes per task (sft, dpo, kto).")] = 4,
+    k: Annotated[int, typer.Option(min=2, help="Candidate steps per state (stepdpo).")] = 4,
+    verifier: Annotated[
+        str, typer.Option(help="stepdpo: env, montecarlo or judge:<agent spec>.")
+    ] = "env",
+    max_turns: Annotated[int, typer.Option(min=1, help="Turn limit per episode.")] = 4,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens per turn.")] = 128,
+    temperature: Annotated[
+        float, typer.Option(help="Sampling temperature while collecting (> 0).")
+    ] = 1.0,
+    num_envs: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
+    eval_episodes: Annotated[
+        int, typer.Option(min=1, help="Test episodes per evaluation (the same every stage).")
+    ] = 16,
+    warmup_episodes: Annotated[
+        int, typer.Option(min=0, help="Oracle episodes for an SFT warm-up; 0: none.")
+    ] = 0,
+    lora: Annotated[bool, typer.Option(help="Train LoRA adapters (merged each round).")] = True,
+    learning_rate: Annotated[
+        float | None, typer.Option(help="Peak learning rate (default: the algorithm's).")
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over each round's data.")] = 1,
+    batch_size: Annotated[int, typer.Option(min=1, help="Examples per forward pass.")] = 2,
+    beta: Annotated[float | None, typer.Option(help="DPO/KTO beta (default 0.1).")] = None,
+    reference: Annotated[
+        str, typer.Option(help="DPO/KTO reference: previous (round start) or start.")
+    ] = "previous",
+    seed: Annotated[int, typer.Option(help="Seeds collection and training.")] = 0,
+    train_arg: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Any trainer setting, key=value (repeatable)."),
+    ] = None,
+    env_arg: Annotated[
+        list[str] | None, typer.Option(help="Extra env keyword, key=value (repeatable).")
+    ] = None,
+) -> None:
+    """Train a model in an env with a bundled loop; a re-run with the same settings resumes."""
+    from palaestra.trainers.loop import ALGORITHMS, LoopConfig, train_loop
+
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
+    settings: dict[str, Any] = {"lora": lora, "epochs": epochs, "batch_size": batch_size}
+    settings["seed"] = seed
+    rate = learning_rate or (_LORA_LEARNING_RATES[algorithm] if lora else None)
+    if rate is not None:
+        settings["learning_rate"] = rate
+    if beta is not None:
+        settings["beta"] = beta
+    settings |= _parse_env_args(train_arg or [])
+    warmup = {k: v for k, v in settings.items() if k in ("lora", "seed", "batch_size")}
+    warmup["learning_rate"] = _LORA_LEARNING_RATES["sft"] if lora else 2e-5
+    config = LoopConfig(
+        algorithm=algorithm,
+        env=env,
+        env_kwargs=_parse_env_args(env_arg or []),
+        model=model,
+        rounds=rounds,
+        output_dir=str(out or Path("runs") / algorithm),
+        seed=seed,
+        tasks_per_round=tasks,
+        group_size=group_size,
+        k=k,
+        verifier=verifier,
+        max_turns=max_turns,
+        num_envs=num_envs,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        train=settings,
+        reference=reference,
+        warmup_episodes=warmup_episodes,
+        warmup=warmup,
+        eval_episodes=eval_episodes,
+    )
+    _quiet_model_loading()
+    train_loop(config, console=console)
+
+
 def _quiet_model_loading() -> None:
     """Our progress bar is the one to watch: silence transformers' own bars and chatter."""
     import importlib.util
@@ -193,6 +281,9 @@ def _quiet_model_loading() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    warnings.filterwarnings(
+        "ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning
+    )
 
 
 @app.command()

@@ -59,6 +59,12 @@ def test_run_writes_trajectories_and_a_summary(capsys, tmp_path):
         (["run", "ToolUse-v0", "--agent", "noop", "--env-arg", "colour=red"], "does not accept"),
         (["run", "ToolUse-v0", "--env-arg", "novalue"], "key=value"),
         (["show", "/nonexistent.jsonl"], "no trajectory file"),
+        (["train", "ppo"], "algorithm must be one of sft, dpo, kto, stepdpo"),
+        (["train", "dpo", "--set", "lr=0.1"], "DPOConfig does not know: lr"),
+        (["train", "dpo", "--group-size", "1"], "group_size must be at least 2"),
+        (["train", "kto", "--temperature", "0"], "temperature must be > 0"),
+        (["train", "sft", "--env", "Nope-v0"], "unknown env 'Nope-v0'"),
+        (["train", "sft", "--env-arg", "colour=red"], "does not accept"),
         (["frobnicate"], "No such command"),
     ],
 )
@@ -106,3 +112,20 @@ def test_eval_reports_the_test_split_success_rate(capsys, tiny_model_dir):
     assert "test split" in out and "success rate" in out and "0.0%" in out
     code, _, err = run_cli(capsys, "eval", "--env", "ToolUse-v0", "--model", "/no/such/model")
     assert code == 2 and "no model at" in err
+
+
+def test_train_runs_the_loop_and_resumes(capsys, tiny_model_dir, tmp_path):
+    out = tmp_path / "kto"
+    args = ["train", "kto", "--model", str(tiny_model_dir), "--rounds", "1", "--tasks", "1"]
+    args += ["--group-size", "2", "--eval-episodes", "2", "--max-turns", "1", "--out", str(out)]
+    args += ["--max-new-tokens", "4", "--set", "max_steps=1", "--env-arg", "domain=retail"]
+    code, printed, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert "round-1" in printed and "test success" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert [s["stage"] for s in results["stages"]] == ["round-0", "round-1"]
+    assert results["config"]["train"]["lora"] is True
+    assert results["config"]["train"]["learning_rate"] == 1e-5, "LoRA's learning rate"
+    assert results["stages"][1]["train"]["steps"] == 1
+    code, _, err = run_cli(capsys, *args[:-2], "--env-arg", "domain=calendar")
+    assert code == 2 and "other settings (env_kwargs differ)" in err

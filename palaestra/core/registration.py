@@ -18,9 +18,9 @@ from typing import Any, cast
 import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 
-from palaestra.errors import RegistrationError
+from palaestra.errors import ConfigError, RegistrationError
 
-__all__ = ["EnvEntry", "EnvFactory", "catalog", "entry", "register"]
+__all__ = ["EnvEntry", "EnvFactory", "catalog", "check_make", "entry", "register"]
 
 
 def _load(entry_point: str) -> Callable[..., gym.Env[Any, Any]]:
@@ -94,3 +94,13 @@ def entry(env_id: str) -> EnvEntry:
         known = ", ".join(_CATALOG) or "none"
         raise RegistrationError(f"unknown env {env_id!r}; registered palaestra envs: {known}")
     return _CATALOG[key]
+
+
+def check_make(env_id: str, kwargs: dict[str, Any]) -> str:
+    """Make and close the env once, so bad arguments fail before a model loads; its id."""
+    env_id = entry(env_id).id
+    try:
+        gym.make(env_id, **kwargs).close()
+    except TypeError as exc:
+        raise ConfigError(f"{env_id} does not accept these arguments: {exc}") from exc
+    return env_id

@@ -254,8 +254,11 @@ class _Loop:
 
     # ------------------------------------------------------------------------------- stages
     def run(self) -> LoopResult:
-        self._claim_output_dir()
+        from palaestra.core.registration import check_make
+
         config = self.config
+        config.env = check_make(config.env, {**config.env_kwargs, "split": "train"})
+        self._claim_output_dir()
         self._stage("round-0", lambda directory: {})
         if config.warmup_episodes:
             self._stage("warmup", self._warm_up)
