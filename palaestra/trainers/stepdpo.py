@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from palaestra.agents.chat import ChatTokenizer
 from palaestra.errors import ConfigError, NoTrainingDataError, require
+from palaestra.trainers.engine import TrainingArgs
 from palaestra.trainers.stepwise import StepPair
 
 if TYPE_CHECKING:
@@ -61,13 +62,11 @@ SMOOTHED_LOSSES = frozenset({"robust", "exo_pair", "aot", "aot_unpaired"})
 """The loss types that read ``label_smoothing`` (TRL's plain ``sigmoid`` ignores it)."""
 
 
-@dataclass(frozen=True)
-class StepDPOConfig:
-    """How `StepDPOTrainer` trains. Defaults suit a small model on a CPU."""
+@dataclass
+class StepDPOConfig(TrainingArgs):
+    """Step DPO: every `TrainingArgs` field, the DPO ones, and defaults for a small model."""
 
     # Model
-    model: str = "smollm2"
-    """The policy, when the trainer is given no loaded model: ``"smollm2"``, a path or a hub id."""
     device: str | None = None
     """Where to load the model; default CUDA when available, else CPU."""
 
@@ -85,100 +84,44 @@ class StepDPOConfig:
     nothing about its step); None keeps every pair."""
 
     # Optimisation
-    learning_rate: float = 1e-5
-    """Peak AdamW learning rate, decayed linearly to 0."""
-    epochs: int = 1
-    """Passes over the pairs."""
-    max_steps: int | None = None
-    """Stop after this many optimizer steps; None: run the epochs."""
     batch_size: int = 2
     """Pairs per forward pass."""
-    gradient_accumulation_steps: int = 1
-    """Forward passes whose gradients add up to one optimizer step."""
-    max_grad_norm: float = 1.0
-    """Clip the global gradient norm to this."""
     warmup_ratio: float = 0.0
     """Fraction of the optimizer steps spent warming the learning rate up from 0."""
     weight_decay: float = 0.0
     """AdamW decoupled weight decay."""
-    mixed_precision: str = "no"
-    """``"no"``, ``"bf16"`` or ``"fp16"`` autocast; ``"no"`` is the fast path on a CPU."""
-    gradient_checkpointing: bool = False
-    """Recompute activations in the backward pass: less memory, about 20% slower."""
-    seed: int = 0
-    """Seeds shuffling, dropout and the adapter's initialisation."""
-
-    # LoRA
-    lora: bool = False
-    """Train a LoRA adapter (peft) instead of every weight."""
-    lora_r: int = 16
-    """Rank of the adapter matrices."""
-    lora_alpha: int = 32
-    """Adapter scale numerator: updates are scaled by ``lora_alpha / lora_r``."""
-    lora_dropout: float = 0.05
-    """Dropout on the adapter's input."""
-    lora_target_modules: str | tuple[str, ...] = "all-linear"
-    """Modules that get an adapter: module names, or ``"all-linear"``."""
-    merge_lora: bool = True
-    """Merge the adapter into the weights after each round (the next round samples from the
-    merged model and trains a fresh adapter); False keeps training the same adapter."""
 
     # Output
     output_dir: str | None = "runs/stepdpo"
     """Where `train` saves the model, the tokenizer, ``training.json`` and ``tensorboard/`` (the
     iterative loop gives each round its own); None: save nothing."""
-    log_every: int = 1
-    """Log the loss and reward metrics every this many optimizer steps."""
-    progress: bool = True
-    """Show progress bars while training and scoring the reference."""
 
     def __post_init__(self) -> None:
-        def check(ok: bool, message: str) -> None:
-            if not ok:
+        super().__post_init__()
+        problems = [
+            (self.beta <= 0, f"beta must be > 0, got {self.beta}"),
+            (
+                self.loss_type not in LOSS_TYPES,
+                f"loss_type must be one of {', '.join(sorted(LOSS_TYPES))}; got {self.loss_type!r}",
+            ),
+            (
+                not 0 <= self.label_smoothing < 0.5,
+                f"label_smoothing must be in [0, 0.5), got {self.label_smoothing}",
+            ),
+            (
+                self.label_smoothing != 0 and self.loss_type not in SMOOTHED_LOSSES,
+                f"loss_type {self.loss_type!r} ignores label_smoothing={self.label_smoothing}; use "
+                "loss_type='robust' (rDPO) for noisy labels, or set label_smoothing=0",
+            ),
+            (
+                self.loss_type == "exo_pair" and self.label_smoothing == 0,
+                "loss_type 'exo_pair' needs label_smoothing > 0 (the EXO paper uses 1e-3)",
+            ),
+            (self.weight_decay < 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
+        ]
+        for failed, message in problems:
+            if failed:
                 raise ConfigError(message)
-
-        check(self.beta > 0, f"beta must be > 0, got {self.beta}")
-        check(
-            self.loss_type in LOSS_TYPES,
-            f"loss_type must be one of {', '.join(sorted(LOSS_TYPES))}; got {self.loss_type!r}",
-        )
-        check(
-            0 <= self.label_smoothing < 0.5,
-            f"label_smoothing must be in [0, 0.5), got {self.label_smoothing}",
-        )
-        check(
-            self.label_smoothing == 0 or self.loss_type in SMOOTHED_LOSSES,
-            f"loss_type {self.loss_type!r} ignores label_smoothing={self.label_smoothing}; use "
-            "loss_type='robust' (rDPO) for noisy labels, or set label_smoothing=0",
-        )
-        check(
-            self.loss_type != "exo_pair" or self.label_smoothing > 0,
-            "loss_type 'exo_pair' needs label_smoothing > 0 (the EXO paper uses 1e-3)",
-        )
-        check(
-            self.max_length is None or self.max_length >= 2,
-            f"max_length must be at least 2 tokens (or None: no limit), got {self.max_length}",
-        )
-        check(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
-        for name in ("epochs", "batch_size", "gradient_accumulation_steps", "lora_r", "log_every"):
-            check(getattr(self, name) >= 1, f"{name} must be at least 1, got {getattr(self, name)}")
-        check(
-            self.max_steps is None or self.max_steps >= 1,
-            f"max_steps must be at least 1 (or None: run the epochs), got {self.max_steps}",
-        )
-        check(self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}")
-        check(
-            0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}"
-        )
-        check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
-        check(
-            self.mixed_precision in ("no", "bf16", "fp16"),
-            f"mixed_precision must be 'no', 'bf16' or 'fp16', got {self.mixed_precision!r}",
-        )
-        check(self.lora_alpha > 0, f"lora_alpha must be > 0, got {self.lora_alpha}")
-        check(
-            0 <= self.lora_dropout < 1, f"lora_dropout must be in [0, 1), got {self.lora_dropout}"
-        )
 
 
 @dataclass
@@ -389,7 +332,7 @@ class StepDPOTrainer:
             per_device_train_batch_size=config.batch_size,
             per_device_eval_batch_size=config.batch_size,
             gradient_accumulation_steps=config.gradient_accumulation_steps,
-            max_grad_norm=config.max_grad_norm,
+            max_grad_norm=config.max_grad_norm or 0.0,  # 0: no clipping
             weight_decay=config.weight_decay,
             lr_scheduler_type="linear",
             bf16=config.mixed_precision == "bf16",
