@@ -421,12 +421,13 @@ def secret(n):
 """
 
 
-def test_scanning_the_file_system_finds_only_what_is_visible(fast):
-    verdict = fast.verify(secret_task(), answer(FILE_THIEF), new_sandbox)
+def test_scanning_the_file_system_finds_only_what_is_visible(family):
+    # The default limits: walking the whole file system can take seconds on a loaded machine.
+    verdict = family.verify(secret_task(), answer(FILE_THIEF), new_sandbox)
     assert verdict.reason == "0/4 hidden tests passed (4 wrong)"
     # The control: a value planted in the task's (visible) preamble file is found.
     planted = secret_task(preamble=f"# {secret_value(8)}\n")
-    assert fast.verify(planted, answer(FILE_THIEF), new_sandbox).score == 0.25
+    assert family.verify(planted, answer(FILE_THIEF), new_sandbox).score == 0.25
 
 
 def test_exiting_at_import_scores_zero(fast):
