@@ -11,6 +11,14 @@ show a rich progress bar, log to TensorBoard, and save the model and tokenizer.
     sequences = [engine.tokenize(t) for t in trajectories]  # max_length applied, or None
     reference = engine.logprobs(sequences, model=None)      # no gradients; before training
     result = engine.train(examples, collate, loss)          # loss(model, batch) -> (loss, {..})
+
+A trainer that learns from data it keeps making (RL: collect, train, collect again) calls
+`train` once per batch inside one run, so the optimizer state, the learning-rate schedule, the
+step count and the TensorBoard log carry on from call to call:
+
+    engine.begin(total_steps)                               # the schedule spans the whole run
+    for update in ...: engine.train(batch, collate, loss)   # continues the run
+    engine.end(result)                                      # unwrap (merge LoRA) and save
 """
 
 from __future__ import annotations
@@ -240,6 +248,7 @@ class Engine:
         self.model, self.tokenizer = model, tokenizer
         self.chat = ChatTokenizer(tokenizer, model)
         self.pad_id: int = tokenizer.pad_token_id
+        self._run: _Run | None = None
 
     @property
     def is_main_process(self) -> bool:
@@ -291,6 +300,47 @@ class Engine:
         return [by_index[i] for i in range(len(sequences))]
 
     # ------------------------------------------------------------------------------------ loop
+    def begin(self, total_steps: int) -> None:
+        """Start a run that later `train` calls continue, until `end`.
+
+        One AdamW, one warmup-and-decay schedule planned for ``total_steps`` optimizer steps
+        (capped by ``max_steps``, which then stops training), one step count and one TensorBoard
+        writer serve every call: what an RL trainer needs, which trains once per batch it
+        collects. Without `begin`, each `train` call is a run of its own.
+        """
+        import torch
+
+        if self._run is not None:
+            raise ConfigError("a training run has already begun; end() it first")
+        if total_steps < 1:
+            raise ConfigError(f"total_steps must be at least 1, got {total_steps}")
+        args, accelerator = self.args, self.accelerator
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.0)
+        model, optimizer = accelerator.prepare(self.model, optimizer)
+        total = min(total_steps, args.max_steps or total_steps)
+        warmup = int(args.warmup_ratio * total)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer.optimizer, lambda s: linear_warmup_decay(s, warmup, total)
+        )
+        self._run = _Run(model, optimizer, scheduler, self._writer(), total)
+
+    def end(self, result: TrainResult) -> TrainResult:
+        """End the run `begin` started: unwrap (and merge) the model, save it with ``result``."""
+        if self._run is None:
+            raise ConfigError("no training run has begun")
+        run, self._run = self._run, None
+        if run.writer is not None:
+            run.writer.close()
+        return self._finish(run.model, result)
+
+    def log(self, scalars: dict[str, float], step: int) -> None:
+        """Write scalars (``"group/name": value``) to the run's TensorBoard log at ``step``."""
+        writer = self._run.writer if self._run is not None else None
+        if writer is not None:
+            for key, value in scalars.items():
+                writer.add_scalar(key, value, step)
+
     def train(
         self,
         examples: Sequence[Any],
@@ -299,45 +349,91 @@ class Engine:
         *,
         name: str = "train",
         key_metric: str | None = None,
+        epochs: int | None = None,
     ) -> TrainResult:
         """Optimise ``loss_fn(model, batch) -> (loss, metrics)`` over shuffled batches of examples.
 
         Each batch is ``collate_fn(examples)``, moved to the device; it should hold an
         ``attention_mask`` (tokens are counted from it). Metrics are scalars (tensors or
         floats), averaged over an optimizer step's batches and the processes, NaNs ignored.
+        ``epochs`` overrides ``args.epochs``. Outside a run (`begin`), the call is a run of its
+        own: it plans its schedule, then unwraps and saves the model.
         """
         import torch
         from torch.utils.data import DataLoader
 
         args, accelerator = self.args, self.accelerator
+        epochs = args.epochs if epochs is None else epochs
         if not examples:
             raise NoTrainingDataError(f"{name}: no training examples")
+        if epochs < 1:
+            raise ConfigError(f"epochs must be at least 1, got {epochs}")
+        own_run = self._run is None
         loader: Any = DataLoader(
             list(examples),  # type: ignore[arg-type]
             batch_size=args.batch_size,
             shuffle=True,
             collate_fn=collate_fn,
-            generator=torch.Generator().manual_seed(args.seed),
+            # Each call of a run shuffles differently; a lone call as it always has.
+            generator=torch.Generator().manual_seed(
+                args.seed + (0 if self._run is None else self._run.calls)
+            ),
         )
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.0)
-        model, optimizer, loader = accelerator.prepare(self.model, optimizer, loader)
-        total = math.ceil(len(loader) / args.gradient_accumulation_steps) * args.epochs
-        total = min(total, args.max_steps or total)
-        warmup = int(args.warmup_ratio * total)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer.optimizer, lambda s: linear_warmup_decay(s, warmup, total)
+        loader = accelerator.prepare(loader)
+        if self._run is None:
+            self.begin(math.ceil(len(loader) / args.gradient_accumulation_steps) * epochs)
+        run = self._run
+        assert run is not None
+        run.calls += 1
+        started = time.perf_counter()
+        try:
+            history, tokens = self._optimise(
+                run, loader, loss_fn, epochs, name, key_metric, transient=not own_run
+            )
+        except BaseException:
+            if own_run:  # a failed lone call leaves no run behind
+                self._run = None
+                if run.writer is not None:
+                    run.writer.close()
+            raise
+        seconds = time.perf_counter() - started
+        tokens = int(accelerator.reduce(torch.tensor(tokens, device=accelerator.device), "sum"))
+        result = TrainResult(
+            steps=len(history),
+            final_loss=history[-1]["loss"] if history else float("nan"),
+            history=history,
+            examples=len(examples),
+            seconds=seconds,
+            tokens=tokens,
         )
-        writer = self._writer()
+        return self.end(result) if own_run else result
+
+    def _optimise(
+        self,
+        run: _Run,
+        loader: Any,
+        loss_fn: Loss,
+        epochs: int,
+        name: str,
+        key_metric: str | None,
+        *,
+        transient: bool,
+    ) -> tuple[list[dict[str, float]], int]:
+        """The loop itself: the step records of this call and the tokens it processed here.
+
+        Within a run the progress bar is transient: one line per call would flood the console.
+        """
+        args, accelerator = self.args, self.accelerator
+        model, optimizer, scheduler, writer = run.model, run.optimizer, run.scheduler, run.writer
         history: list[dict[str, float]] = []
         rows: list[dict[str, Any]] = []
-        tokens, grad_norm, started = 0, float("nan"), time.perf_counter()
+        tokens, grad_norm = 0, float("nan")
         model.train()
-        with _progress_bar(args.progress and self.is_main_process) as bar:
-            task = bar.add_task(name, total=total, status="")
-            for epoch in range(args.epochs):
+        with _progress_bar(args.progress and self.is_main_process, transient=transient) as bar:
+            task = bar.add_task(name, total=run.total, completed=run.steps, status="")
+            for epoch in range(epochs):
                 for batch in loader:
-                    if len(history) >= total:  # max_steps reached: drain the loader, untouched
+                    if run.steps >= run.total:  # max_steps reached: drain the loader, untouched
                         continue
                     with accelerator.accumulate(model):
                         loss, metrics = loss_fn(model, batch)
@@ -354,7 +450,8 @@ class Engine:
                         continue
                     lr = float(scheduler.get_last_lr()[0])
                     scheduler.step()
-                    record: dict[str, float] = {"step": len(history) + 1, "epoch": epoch, "lr": lr}
+                    run.steps += 1
+                    record: dict[str, float] = {"step": run.steps, "epoch": epoch, "lr": lr}
                     record |= {"grad_norm": grad_norm, **self._mean(rows)}
                     history.append(record)
                     rows = []
@@ -365,19 +462,7 @@ class Engine:
                     if writer is not None and (record["step"] % args.log_every == 0):
                         for key, value in record.items():
                             writer.add_scalar(f"{name}/{key}", value, record["step"])
-        seconds = time.perf_counter() - started
-        tokens = int(accelerator.reduce(torch.tensor(tokens, device=accelerator.device), "sum"))
-        if writer is not None:
-            writer.close()
-        result = TrainResult(
-            steps=len(history),
-            final_loss=history[-1]["loss"] if history else float("nan"),
-            history=history,
-            examples=len(examples),
-            seconds=seconds,
-            tokens=tokens,
-        )
-        return self._finish(model, result)
+        return history, tokens
 
     def _mean(self, rows: list[dict[str, Any]]) -> dict[str, float]:
         """Each metric averaged over the step's batches and every process, NaNs left out."""
@@ -419,13 +504,28 @@ class Engine:
         return replace(result, output_dir=out)
 
 
+@dataclass
+class _Run:
+    """What the `train` calls of one run share."""
+
+    model: Any
+    """The model as the accelerator prepared it (wrapped for data parallelism)."""
+    optimizer: Any
+    scheduler: Any
+    writer: Any
+    total: int
+    """Optimizer steps the schedule is planned for; training stops there."""
+    steps: int = 0
+    calls: int = 0
+
+
 def _detached(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: v.detach() if hasattr(v, "detach") else v for k, v in metrics.items()}
 
 
-def _progress_bar(show: bool) -> Any:
+def _progress_bar(show: bool, *, transient: bool = False) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     status = TextColumn("{task.fields[status]}")
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), status)
-    return Progress(*columns, TimeElapsedColumn(), disable=not show)
+    return Progress(*columns, TimeElapsedColumn(), disable=not show, transient=transient)
