@@ -178,13 +178,17 @@ def evaluate(
     )
 
 
-_LORA_LEARNING_RATES = {"sft": 2e-4, "dpo": 1e-5, "kto": 1e-5, "stepdpo": 1e-4}
+_LORA_LEARNING_RATES = {"sft": 2e-4, "dpo": 1e-5, "kto": 1e-5, "stepdpo": 1e-4} | dict.fromkeys(
+    ("grpo", "rloo", "reinforcepp"), 2e-5
+)
 """Learning rates for LoRA runs: about 10x each algorithm's full fine-tuning default."""
 
 
 @app.command()
 def train(
-    algorithm: Annotated[str, typer.Argument(help="sft, dpo, kto or stepdpo.")],
+    algorithm: Annotated[
+        str, typer.Argument(help="sft, dpo, kto, stepdpo, grpo, rloo or reinforcepp.")
+    ],
     env: Annotated[str, typer.Option(help="Env id, e.g. ToolUse-v0.")] = "ToolUse-v0",
     model: Annotated[
         str, typer.Option(help="Starting policy: smollm2, a model directory or a hub id.")
@@ -205,6 +209,13 @@ def train(
         float, typer.Option(help="Sampling temperature while collecting (> 0).")
     ] = 1.0,
     num_envs: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
+    updates: Annotated[int, typer.Option(min=1, help="RL: policy-gradient updates per round.")] = 2,
+    horizons: Annotated[
+        str | None, typer.Option(help="RL: growing turn limits, e.g. 2,4,8 (default: max-turns).")
+    ] = None,
+    sft_every: Annotated[
+        int, typer.Option(min=0, help="Make every n-th round rejection-sampling SFT; 0: never.")
+    ] = 0,
     eval_episodes: Annotated[
         int, typer.Option(min=1, help="Test episodes per evaluation (the same every stage).")
     ] = 16,
@@ -261,14 +272,24 @@ def train(
         num_envs=num_envs,
         temperature=temperature,
         max_new_tokens=max_new_tokens,
+        updates_per_round=updates,
+        horizons=_turn_limits(horizons) if horizons else None,
+        sft_every=sft_every,
         train=settings,
         reference=reference,
         warmup_episodes=warmup_episodes,
-        warmup=warmup,
+        sft=warmup,
         eval_episodes=eval_episodes,
     )
     _quiet_model_loading()
     train_loop(config, console=console)
+
+
+def _turn_limits(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--horizons takes turn limits like 2,4,8; got {text!r}") from None
 
 
 def _quiet_model_loading() -> None:

@@ -65,6 +65,9 @@ def test_run_writes_trajectories_and_a_summary(capsys, tmp_path):
         (["train", "kto", "--temperature", "0"], "temperature must be > 0"),
         (["train", "sft", "--env", "Nope-v0"], "unknown env 'Nope-v0'"),
         (["train", "sft", "--env-arg", "colour=red"], "does not accept"),
+        (["train", "grpo", "--horizons", "2,four"], "--horizons takes turn limits"),
+        (["train", "rloo", "--horizons", "4,2"], "horizons must grow"),
+        (["train", "dpo", "--horizons", "2,4"], "horizons are for the RL algorithms"),
         (["frobnicate"], "No such command"),
     ],
 )
@@ -121,7 +124,7 @@ def test_train_runs_the_loop_and_resumes(capsys, tiny_model_dir, tmp_path):
     args += ["--max-new-tokens", "4", "--set", "max_steps=1", "--env-arg", "domain=retail"]
     code, printed, err = run_cli(capsys, *args)
     assert code == 0, err
-    assert "round-1" in printed and "test success" in printed
+    assert "round-1" in printed and "test success" in printed, printed
     results = json.loads((out / "results.json").read_text())
     assert [s["stage"] for s in results["stages"]] == ["round-0", "round-1"]
     assert results["config"]["train"]["lora"] is True

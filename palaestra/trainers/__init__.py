@@ -3,7 +3,8 @@
 Each algorithm is a documented ``XConfig`` dataclass and an ``XTrainer`` in its own module:
 `SFTTrainer` (rejection-sampling fine-tuning), `DPOTrainer` and `KTOTrainer` (multi-turn, on
 whole trajectories), `StepDPOTrainer` (step-wise pairs that `mine_step_pairs` finds by forking
-the env). `train_loop` iterates collect -> train -> evaluate over rounds, with checkpoints and
+the env), and `GRPOTrainer` (multi-turn RL: GRPO, RLOO, REINFORCE++ with a growing turn
+horizon). `train_loop` iterates collect -> train -> evaluate over rounds, with checkpoints and
 resume. Importing this package loads neither torch nor transformers; the trainers do when they
 start.
 """
@@ -24,11 +25,15 @@ __all__ = [
     "DPOConfig",
     "DPOTrainer",
     "Engine",
+    "GRPOConfig",
+    "GRPOTrainer",
     "KTOConfig",
     "KTOTrainer",
     "LoopConfig",
     "LoopResult",
     "PreferencePair",
+    "RLOOConfig",
+    "ReinforcePPConfig",
     "SFTConfig",
     "SFTTrainer",
     "StepDPOConfig",
@@ -58,6 +63,10 @@ _LAZY = {
     "StepDPOTrainer": "palaestra.trainers.stepdpo",
     "StepPair": "palaestra.trainers.stepwise",
     "mine_step_pairs": "palaestra.trainers.stepwise",
+    "GRPOConfig": "palaestra.trainers.grpo",
+    "GRPOTrainer": "palaestra.trainers.grpo",
+    "RLOOConfig": "palaestra.trainers.grpo",
+    "ReinforcePPConfig": "palaestra.trainers.grpo",
     "LoopConfig": "palaestra.trainers.loop",
     "LoopResult": "palaestra.trainers.loop",
     "train_loop": "palaestra.trainers.loop",

@@ -99,6 +99,9 @@ class GRPOConfig(TrainingArgs):
     """Turn limit of each stage, growing (ScalingInter-RL): ``(4, 8, 12)``; one value: fixed."""
     updates_per_horizon: int | None = None
     """Updates per stage; None: the updates split evenly over the stages."""
+    first_update: int = 0
+    """The number of updates an outer loop ran before this run: the horizon stage and the task
+    seeds continue from there (round r of `train_loop` starts at ``(r - 1) * updates``)."""
     temperature: float = 1.0
     """Sampling temperature while collecting (greedy groups would be G copies of one episode)."""
     max_new_tokens: int = 128
@@ -179,17 +182,13 @@ class GRPOConfig(TrainingArgs):
             )
         if list(self.horizons) != sorted(self.horizons):
             raise ConfigError(f"horizons must grow from stage to stage, got {self.horizons!r}")
+        if self.first_update < 0:
+            raise ConfigError(f"first_update must be >= 0, got {self.first_update}")
         if self.updates_per_horizon is not None:
             if self.updates_per_horizon < 1:
                 raise ConfigError(
                     f"updates_per_horizon must be at least 1 (or None), got "
                     f"{self.updates_per_horizon}"
-                )
-            needed = self.updates_per_horizon * (len(self.horizons) - 1) + 1
-            if self.updates < needed:
-                raise ConfigError(
-                    f"horizons {self.horizons} switching every {self.updates_per_horizon} "
-                    f"updates need updates >= {needed} to reach the last; got {self.updates}"
                 )
         elif self.updates < len(self.horizons):
             raise ConfigError(
@@ -215,8 +214,8 @@ class GRPOConfig(TrainingArgs):
         return self.updates_per_horizon or math.ceil(self.updates / len(self.horizons))
 
     def horizon(self, update: int) -> int:
-        """The turn limit of update ``update`` (0-based)."""
-        return horizon_at(update, self.horizons, self.stage_length)
+        """The turn limit of update ``update`` (0-based, counted from ``first_update``)."""
+        return horizon_at(self.first_update + update, self.horizons, self.stage_length)
 
 
 @dataclass
@@ -336,7 +335,14 @@ class GRPOTrainer:
             examples = self.examples(trajectories)
             result = self.optimise(examples)
             records.append(
-                self.log(update, horizon, trajectories, examples, collect_seconds, result)
+                self.log(
+                    config.first_update + update,
+                    horizon,
+                    trajectories,
+                    examples,
+                    collect_seconds,
+                    result,
+                )
             )
             results += [result] if result is not None else []
             if on_update is not None:
@@ -389,6 +395,7 @@ class GRPOTrainer:
         from palaestra.rollout import collect
 
         config, accelerator = self.config, self.engine.accelerator
+        update += config.first_update
         first = config.seed + update * config.tasks_per_update
         sampling_seed = config.seed + update * accelerator.num_processes + accelerator.process_index
         with accelerator.split_between_processes(list(range(config.tasks_per_update))) as mine:

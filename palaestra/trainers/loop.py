@@ -49,10 +49,20 @@ ALGORITHMS: dict[str, tuple[str, str, str]] = {
     "dpo": ("palaestra.trainers.dpo", "DPOConfig", "DPOTrainer"),
     "kto": ("palaestra.trainers.kto", "KTOConfig", "KTOTrainer"),
     "stepdpo": ("palaestra.trainers.stepdpo", "StepDPOConfig", "StepDPOTrainer"),
+    "grpo": ("palaestra.trainers.grpo", "GRPOConfig", "GRPOTrainer"),
+    "rloo": ("palaestra.trainers.grpo", "RLOOConfig", "GRPOTrainer"),
+    "reinforcepp": ("palaestra.trainers.grpo", "ReinforcePPConfig", "GRPOTrainer"),
 }
 """Algorithm name -> (module, config class, trainer class)."""
 
-_SET_BY_LOOP = frozenset({"model", "output_dir", "progress", "device", "reference"})
+RL_ALGORITHMS = frozenset({"grpo", "rloo", "reinforcepp"})
+"""The algorithms that collect their own episodes, update by update (`GRPOTrainer`)."""
+
+_SET_BY_LOOP = frozenset(
+    {"model", "output_dir", "progress", "device", "reference", "env", "env_kwargs", "updates"}
+    | {"first_update", "tasks_per_update", "group_size", "horizons", "updates_per_horizon"}
+    | {"temperature", "max_new_tokens", "num_envs"}
+)
 """Trainer settings the loop decides (per round); ``train`` may not override them."""
 
 _RESUMABLE = frozenset({"rounds", "progress"})
@@ -65,8 +75,9 @@ class LoopConfig:
 
     # What
     algorithm: str = "dpo"
-    """``"sft"`` (rejection sampling), ``"dpo"`` / ``"kto"`` (multi-turn, whole trajectories) or
-    ``"stepdpo"`` (step-wise pairs mined by forking the env)."""
+    """``"sft"`` (rejection sampling), ``"dpo"`` / ``"kto"`` (multi-turn, whole trajectories),
+    ``"stepdpo"`` (step-wise pairs mined by forking the env), or the RL ones ``"grpo"``,
+    ``"rloo"``, ``"reinforcepp"`` (each round is ``updates_per_round`` policy-gradient updates)."""
     env: str = "ToolUse-v0"
     """A registered env id."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -84,7 +95,8 @@ class LoopConfig:
     tasks_per_round: int = 8
     """Train-split tasks played per round."""
     group_size: int = 4
-    """Episodes per task (sft, dpo, kto): a success and a failure of one task make a DPO pair."""
+    """Episodes per task: a success and a failure of one task make a DPO pair; RL compares the
+    episodes of a group (its G)."""
     k: int = 4
     """Candidate steps per state (stepdpo)."""
     verifier: str = "env"
@@ -102,6 +114,20 @@ class LoopConfig:
     max_new_tokens: int = 128
     """Tokens per turn, collection and evaluation."""
 
+    # RL
+    updates_per_round: int = 2
+    """Policy-gradient updates per round (grpo, rloo, reinforcepp), each on ``tasks_per_round``
+    new groups."""
+    horizons: tuple[int, ...] | None = None
+    """RL turn limits growing over the run (ScalingInter-RL), e.g. ``(2, 4, 8)``; None: a fixed
+    ``max_turns``. Evaluation always uses ``max_turns``."""
+    updates_per_horizon: int | None = None
+    """Updates per horizon stage, counted over the run; None: ``rounds * updates_per_round``
+    split evenly over the stages."""
+    sft_every: int = 0
+    """Make every n-th round a rejection-sampling SFT round on the policy's own successful
+    episodes (2: RL and SFT alternate); 0: never."""
+
     # Training
     train: dict[str, Any] = field(default_factory=dict)
     """Settings of the algorithm's config (``lora``, ``learning_rate``, ``beta``, ...)."""
@@ -110,8 +136,8 @@ class LoopConfig:
     starting policy, after the warm-up if one ran). Step DPO always uses ``"previous"``."""
     warmup_episodes: int = 0
     """Oracle episodes of the train split for an SFT warm-up before round 1; 0: no warm-up."""
-    warmup: dict[str, Any] = field(default_factory=dict)
-    """`SFTConfig` settings of the warm-up (``lora``, ``learning_rate``, ``epochs``, ...)."""
+    sft: dict[str, Any] = field(default_factory=dict)
+    """`SFTConfig` settings of the warm-up and the SFT rounds (``lora``, ``learning_rate``, ...)."""
 
     # Evaluation
     eval_episodes: int = 16
@@ -134,6 +160,7 @@ class LoopConfig:
             "max_new_tokens": self.max_new_tokens,
             "eval_episodes": self.eval_episodes,
             "verifier_samples": self.verifier_samples,
+            "updates_per_round": self.updates_per_round,
         }
         for name, value in counts.items():
             if value < 1:
@@ -142,6 +169,20 @@ class LoopConfig:
             raise ConfigError(f"k must be at least 2 candidate steps per state, got {self.k}")
         if self.max_turns is not None and self.max_turns < 1:
             raise ConfigError(f"max_turns must be at least 1 (or None), got {self.max_turns}")
+        if self.sft_every < 0:
+            raise ConfigError(f"sft_every must be >= 0 (0: no SFT rounds), got {self.sft_every}")
+        if self.horizons is not None:
+            self.horizons = tuple(self.horizons)  # a list from JSON or the command line
+        if self.horizons is not None and self.algorithm not in RL_ALGORITHMS:
+            raise ConfigError(f"horizons are for the RL algorithms, not {self.algorithm!r}")
+        if self.horizons and self.updates_per_horizon:
+            needed = self.updates_per_horizon * (len(self.horizons) - 1) + 1
+            if self.rounds * self.updates_per_round < needed:
+                raise ConfigError(
+                    f"horizons {self.horizons} switching every {self.updates_per_horizon} updates "
+                    f"need {needed} updates to reach the last; {self.rounds} rounds of "
+                    f"{self.updates_per_round} make {self.rounds * self.updates_per_round}"
+                )
         if self.warmup_episodes < 0:
             raise ConfigError(f"warmup_episodes must be >= 0, got {self.warmup_episodes}")
         if self.temperature <= 0:
@@ -167,25 +208,46 @@ class LoopConfig:
             raise ConfigError(
                 "env_kwargs may not set split: the loop trains on train, tests on test"
             )
-        self.trainer_config(Path(self.output_dir))  # bad training settings fail now
-        if self.warmup_episodes:
-            self.warmup_config(Path(self.output_dir))
+        self.trainer_config(Path(self.output_dir), 1)  # bad training settings fail now
+        if self.warmup_episodes or self.sft_every:
+            self.sft_config(Path(self.output_dir))
 
-    def trainer_config(self, output_dir: Path, reference: str = "initial") -> Any:
-        """The algorithm's config for a round saving into ``output_dir``."""
+    def is_sft_round(self, number: int) -> bool:
+        """True when round ``number`` (from 1) is an SFT round of an alternating schedule."""
+        return self.algorithm == "sft" or bool(self.sft_every and number % self.sft_every == 0)
+
+    def trainer_config(self, output_dir: Path, number: int, reference: str = "initial") -> Any:
+        """The algorithm's config for round ``number``, saving into ``output_dir``."""
         module, config_name, _ = ALGORITHMS[self.algorithm]
         config_class = getattr(importlib.import_module(module), config_name)
         loop_set: dict[str, Any] = {"output_dir": str(output_dir), "progress": self.progress}
-        if self.algorithm in ("dpo", "kto"):
+        if self.algorithm in ("dpo", "kto") or self.algorithm in RL_ALGORITHMS:
             loop_set["reference"] = reference
+        if self.algorithm in RL_ALGORITHMS:
+            horizons = self.horizons or (self.max_turns or 8,)
+            loop_set |= {
+                "env": self.env,
+                "env_kwargs": {**self.env_kwargs, "split": "train"},
+                "updates": self.updates_per_round,
+                "first_update": (number - 1) * self.updates_per_round,
+                "tasks_per_update": self.tasks_per_round,
+                "group_size": self.group_size,
+                "horizons": horizons,
+                "updates_per_horizon": self.updates_per_horizon
+                or max(1, -(-self.rounds * self.updates_per_round // len(horizons))),
+                "temperature": self.temperature,
+                "max_new_tokens": self.max_new_tokens,
+                "num_envs": self.num_envs,
+                "seed": self.seed + 100_000 * number,
+            }
         return _build(config_class, self.train, loop_set, "train")
 
-    def warmup_config(self, output_dir: Path) -> Any:
-        """The warm-up's `SFTConfig`."""
+    def sft_config(self, output_dir: Path) -> Any:
+        """The `SFTConfig` of the warm-up and of SFT rounds."""
         from palaestra.trainers.sft import SFTConfig
 
         loop_set = {"output_dir": str(output_dir), "progress": self.progress}
-        return _build(SFTConfig, self.warmup, loop_set, "warmup")
+        return _build(SFTConfig, self.sft, loop_set, "sft")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -214,7 +276,7 @@ def _build(
             f"{name}.merge_lora=False: the loop needs a whole model at every checkpoint; "
             "LoRA adapters are merged after each round"
         )
-    return config_class(**overrides, **{k: v for k, v in loop_set.items() if k in fields})
+    return config_class(**{**overrides, **{k: v for k, v in loop_set.items() if k in fields}})
 
 
 @dataclass
@@ -310,7 +372,7 @@ class _Loop:
             OracleAgent, config.warmup_episodes, directory / "oracle.jsonl", seed=config.seed
         )
         trainer = SFTTrainer(
-            config.warmup_config(directory / "model"), model=self.model, tokenizer=self.tokenizer
+            config.sft_config(directory / "model"), model=self.model, tokenizer=self.tokenizer
         )
         summary = {"episodes": len(episodes), "successes": sum(t.success for t in episodes)}
         return self._train(trainer, episodes, directory, summary)
@@ -318,9 +380,11 @@ class _Loop:
     def _round(self, number: int, directory: Path) -> dict[str, Any]:
         config = self.config
         seed = config.seed + 100_000 * number
+        data: Any = None  # RL collects its own episodes, update by update
+        summary: dict[str, Any] | None = None
         if config.algorithm == "stepdpo":
             data, summary = self._mine(directory, seed)
-        else:
+        elif config.algorithm not in RL_ALGORITHMS or config.is_sft_round(number):
             data = self._collect(
                 self._policy(seed),
                 config.tasks_per_round * config.group_size,
@@ -329,22 +393,28 @@ class _Loop:
                 group_size=config.group_size,
             )
             summary = {"episodes": len(data), "successes": sum(t.success for t in data)}
+        if config.is_sft_round(number) and config.algorithm != "sft":
+            from palaestra.trainers.sft import SFTTrainer
+
+            sft = config.sft_config(directory / "model")
+            trainer: Any = SFTTrainer(sft, model=self.model, tokenizer=self.tokenizer)
+            return {"algorithm": "sft", **self._train(trainer, data, directory, summary)}
         reference = "initial"  # the model this round starts from
         if config.reference == "start":
             reference = self._start_model()
         module, _, trainer_name = ALGORITHMS[config.algorithm]
         trainer_class = getattr(importlib.import_module(module), trainer_name)
-        trainer_config = config.trainer_config(directory / "model", reference)
+        trainer_config = config.trainer_config(directory / "model", number, reference)
         if config.algorithm == "stepdpo":
             trainer = trainer_class(trainer_config, self.model, self.tokenizer)
         else:
             trainer = trainer_class(trainer_config, model=self.model, tokenizer=self.tokenizer)
-        return self._train(trainer, data, directory, summary)
+        return {"algorithm": config.algorithm, **self._train(trainer, data, directory, summary)}
 
     def _train(
-        self, trainer: Any, data: Any, directory: Path, summary: dict[str, Any]
+        self, trainer: Any, data: Any, directory: Path, summary: dict[str, Any] | None
     ) -> dict[str, Any]:
-        """Train on ``data``, or load the model a crashed run saved; no data, no training."""
+        """Train on ``data`` (None: the trainer collects) or load what a crashed run saved."""
         model_dir = directory / "model"
         saved = model_dir / "training.json"
         if saved.is_file():
@@ -352,12 +422,20 @@ class _Loop:
             steps = json.loads(saved.read_text()).get("steps")
             return {"data": summary, "train": {"steps": steps}, "model": str(model_dir)}
         try:
-            result = trainer.train(data)
+            result = trainer.train() if data is None else trainer.train(data)
         except NoTrainingDataError as exc:  # no success, no pair: the model stays as it is
             if self.config.progress:
                 self.console.print(f"[yellow]not trained this round:[/] {exc}")
             return {"data": summary, "train": None, "skipped": str(exc)}
         self.model, self._loaded = trainer.model, str(model_dir)
+        if summary is None:  # RL: what its updates played
+            updates = getattr(result, "updates", [])
+            summary = {
+                "episodes": sum(int(u["episodes"]) for u in updates),
+                "successes": round(sum(u["success_rate"] * u["episodes"] for u in updates)),
+                "updates": len(updates),
+                "horizons": sorted({int(u["horizon"]) for u in updates}),
+            }
         losses = [h["loss"] for h in result.history if "loss" in h]
         train = {
             "steps": result.steps,

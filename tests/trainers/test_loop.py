@@ -39,7 +39,7 @@ def lines(path) -> int:
 
 def test_a_run_writes_every_stage_and_resumes_without_redoing_work(tiny_model_dir, tmp_path):
     out = tmp_path / "loop"
-    warm = {"warmup_episodes": 2, "warmup": {"max_steps": 1, "learning_rate": 1e-3}}
+    warm = {"warmup_episodes": 2, "sft": {"max_steps": 1, "learning_rate": 1e-3}}
     result = train_loop(config(tiny_model_dir, out, **warm))
 
     assert [s["stage"] for s in result.stages] == ["round-0", "warmup", "round-1"]
@@ -98,6 +98,25 @@ def test_a_resumed_run_must_keep_its_settings(tiny_model_dir, tmp_path):
     assert json.loads((out / "loop.json").read_text())["algorithm"] == "kto", "left as it was"
 
 
+def test_rl_rounds_follow_the_horizon_schedule_and_alternate_with_sft(tiny_model_dir, tmp_path):
+    out = tmp_path / "grpo"
+    options = {"algorithm": "grpo", "rounds": 3, "updates_per_round": 1, "horizons": (1, 2)}
+    options |= {"updates_per_horizon": 1}
+    result = train_loop(
+        config(tiny_model_dir, out, sft_every=3, max_new_tokens=4, eval_episodes=1, **options)
+    )
+    base, first, second, third = result.stages
+    assert [first["algorithm"], second["algorithm"], third["algorithm"]] == ["grpo", "grpo", "sft"]
+    assert first["data"]["horizons"] == [1] and second["data"]["horizons"] == [2]
+    for stage, horizon in ((first, 1), (second, 2)):
+        played = list(read_jsonl(out / stage["stage"] / "model" / "rollouts.jsonl"))
+        assert len(played) == stage["data"]["episodes"] == 4, "2 tasks x groups of 2"
+        assert max(t.num_turns for t in played) <= horizon
+        assert stage["train"] is not None and (out / stage["stage"] / "model").is_dir()
+    assert third["train"] is None and "no successful trajectory" in third["skipped"]
+    assert lines(out / "round-3" / "train.jsonl") == 4, "the SFT round collects its own episodes"
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -106,13 +125,21 @@ def test_a_resumed_run_must_keep_its_settings(tiny_model_dir, tmp_path):
         ({"train": {"output_dir": "x"}}, "may not set output_dir"),
         ({"train": {"merge_lora": False}}, "needs a whole model"),
         ({"train": {"beta": -1}}, "beta must be > 0"),
-        ({"warmup_episodes": 2, "warmup": {"beta": 0.1}}, "SFTConfig does not know: beta"),
+        ({"warmup_episodes": 2, "sft": {"beta": 0.1}}, "SFTConfig does not know: beta"),
         ({"rounds": 0}, "rounds must be at least 1"),
         ({"temperature": 0.0}, "temperature must be > 0"),
         ({"algorithm": "dpo", "group_size": 1}, "group_size must be at least 2"),
         ({"algorithm": "stepdpo", "reference": "start"}, "reference='start' is for dpo and kto"),
         ({"verifier": "oracle"}, "verifier must be 'env', 'montecarlo' or 'judge:"),
         ({"env_kwargs": {"split": "test"}}, "may not set split"),
+        ({"horizons": (2, 4)}, "horizons are for the RL algorithms"),
+        ({"algorithm": "grpo", "horizons": (4, 2)}, "horizons must grow"),
+        (
+            {"algorithm": "grpo", "horizons": (2, 4), "updates_per_horizon": 3},
+            "need 4 updates to reach the last; 1 rounds of 2 make 2",
+        ),
+        ({"algorithm": "grpo", "train": {"group_size": 8}}, "may not set group_size"),
+        ({"algorithm": "rloo", "train": {"clip_epsilon": 2}}, "clip_epsilon must be in"),
     ],
 )
 def test_bad_settings_say_what_was_expected(tiny_model_dir, tmp_path, options, message):
