@@ -647,7 +647,9 @@ class _Loop:
                 stage["stage"],
                 shown or "-",
                 str(train.get("steps", "-")) if train else "-",
-                f"{train['final_loss']:.4f}" if train and "final_loss" in train else "-",
+                f"{train['final_loss']:.4f}"
+                if train and train.get("final_loss") is not None
+                else "-",
                 f"{test['success_rate']:.1%} ({low:.0%}-{high:.0%})",
                 f"{stage['seconds']:.0f}",
             )
