@@ -23,6 +23,14 @@ ScalingInter-RL (AgentGym-RL, Xi et al. 2025): the turn horizon grows in stages,
 8, 12)`` switching every ``updates_per_horizon`` updates, so the policy first learns to act well
 in short interactions before long ones; one horizon is the fixed-horizon special case.
 
+Generation on a server (``generation_url``, with ``lora=True``): an OpenAI-compatible server such
+as vLLM plays the episodes while this process trains. Before each update's collection the
+current adapter is saved under ``adapter_dir`` and loaded on the server under a fresh name
+(``POST /v1/load_lora_adapter``), the previous one unloaded, and an `OpenAIAgent` collects with
+that name as its model. The server returns text only, so old log-probs come from the trainer's
+own forward pass. What the server must be started with and where sampler and trainer can differ:
+`palaestra.trainers.sync`.
+
     trainer = GRPOTrainer(GRPOConfig(env="ToolUse-v0", horizons=(4, 8), updates=20, lora=True))
     result = trainer.train()          # collect -> optimise, `updates` times; then save
     result = trainer.train_on(trajectories)     # or: one update on groups collected elsewhere
@@ -38,7 +46,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from palaestra.agents.chat import TokenizedChat
 from palaestra.core.types import Trajectory
@@ -53,6 +61,9 @@ from palaestra.trainers.losses import (
     token_logprobs,
     token_logprobs_and_entropy,
 )
+
+if TYPE_CHECKING:
+    from palaestra.trainers.sync import LoRAServerSync
 
 __all__ = [
     "GRPOConfig",
@@ -108,6 +119,13 @@ class GRPOConfig(TrainingArgs):
     """Most tokens generated per turn."""
     num_envs: int = 16
     """Episodes in flight at once (the generation batch)."""
+    generation_url: str | None = None
+    """An OpenAI-compatible server (vLLM) that generates the episodes, e.g.
+    ``http://localhost:8000/v1``; it gets the policy as a LoRA adapter before each update (needs
+    ``lora=True``; see `palaestra.trainers.sync`). None: the local model generates."""
+    adapter_dir: str | None = None
+    """Where adapters are written for the server to load (it must be able to read it); None:
+    ``<output_dir>/adapters``."""
 
     # Advantages
     advantage: str = "grpo"
@@ -207,6 +225,31 @@ class GRPOConfig(TrainingArgs):
             raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
         if not self.reference.strip():
             raise ConfigError("reference is empty: use 'initial' or a model path or spec")
+        if self.generation_url is not None:
+            if not self.generation_url.startswith(("http://", "https://")):
+                raise ConfigError(
+                    f"generation_url must start with http:// or https://, got "
+                    f"{self.generation_url!r}"
+                )
+            if not self.lora:
+                raise ConfigError(
+                    "generation_url needs lora=True: the server receives the policy after each "
+                    "update as a LoRA adapter it loads from disk; sending full weights would "
+                    "need a weight-transfer path (a broadcast into the server's workers) that is "
+                    "not built. Set lora=True, or generation_url=None to generate locally"
+                )
+            if self.adapter_dir is None and self.output_dir is None:
+                raise ConfigError(
+                    "generation_url needs a directory the server can read adapters from: set "
+                    "adapter_dir (or output_dir, under which adapters/ is used)"
+                )
+
+    @property
+    def adapter_path(self) -> Path | None:
+        """Where adapters for the generation server go (None without an output place)."""
+        if self.adapter_dir is not None:
+            return Path(self.adapter_dir)
+        return None if self.output_dir is None else Path(self.output_dir) / "adapters"
 
     @property
     def stage_length(self) -> int:
@@ -306,6 +349,14 @@ class GRPOTrainer:
         self.config = config or GRPOConfig()
         self.engine = Engine(self.config, model, tokenizer)
         self.reference = self._load_reference(reference)
+        self.server: LoRAServerSync | None = None
+        """The adapter sync to ``config.generation_url`` (None: the local model generates)."""
+        if self.config.generation_url is not None and self.engine.is_main_process:
+            from palaestra.trainers.sync import LoRAServerSync
+
+            path = self.config.adapter_path
+            assert path is not None  # the config checks it
+            self.server = LoRAServerSync(self.config.generation_url, path)
 
     @property
     def model(self) -> Any:
@@ -387,41 +438,82 @@ class GRPOTrainer:
         """The update's groups, played by the current model (or ``agent``) up to ``horizon`` turns.
 
         Group g of update u resets with seed ``seed + u * tasks_per_update + g``: every update
-        meets new draws of tasks. Processes split the groups and share what they played.
+        meets new draws of tasks. Processes split the groups and share what they played. With
+        ``generation_url`` (and no ``agent``), the server plays them with the adapter as it is
+        now (`serve_adapter`).
         """
         from accelerate.utils import gather_object
 
-        from palaestra.agents.transformers_agent import TransformersAgent
         from palaestra.rollout import collect
 
         config, accelerator = self.config, self.engine.accelerator
         update += config.first_update
         first = config.seed + update * config.tasks_per_update
         sampling_seed = config.seed + update * accelerator.num_processes + accelerator.process_index
+        served = None
+        if agent is None and config.generation_url is not None:
+            served = self.serve_adapter(update)
         with accelerator.split_between_processes(list(range(config.tasks_per_update))) as mine:
             played: list[Trajectory] = []
             if mine:
-                policy = agent or TransformersAgent(
-                    self.engine.model,  # the very model being trained: no weight copy
-                    self.engine.tokenizer,
-                    temperature=config.temperature,
-                    max_new_tokens=config.max_new_tokens,
-                    batch_size=config.num_envs,
-                    seed=sampling_seed,
-                )
-                played = collect(
-                    config.env,
-                    policy,
-                    len(mine) * config.group_size,
-                    group_size=config.group_size,
-                    max_turns=horizon,
-                    seed=first + mine[0],
-                    env_kwargs=config.env_kwargs,
-                    num_envs=config.num_envs,
-                )
+                policy = agent or self._policy(served, sampling_seed)
+                try:
+                    played = collect(
+                        config.env,
+                        policy,
+                        len(mine) * config.group_size,
+                        group_size=config.group_size,
+                        max_turns=horizon,
+                        seed=first + mine[0],
+                        env_kwargs=config.env_kwargs,
+                        num_envs=config.num_envs,
+                    )
+                finally:
+                    if served is not None:
+                        policy.close()
         if accelerator.num_processes > 1:
             played = gather_object(played)
         return played
+
+    def serve_adapter(self, update: int) -> str:
+        """Hand the current adapter to the generation server; the name to request it by.
+
+        The main process saves and loads it (`LoRAServerSync.push`); every process gets the name.
+        """
+        from accelerate.utils import broadcast_object_list
+
+        accelerator = self.engine.accelerator
+        name = [self.server.push(self.engine.model, update) if self.server is not None else ""]
+        if accelerator.num_processes > 1:
+            broadcast_object_list(name)
+        return name[0]
+
+    def _policy(self, served: str | None, sampling_seed: int) -> Any:
+        """The agent that plays an update: the server's adapter ``served``, or the local model."""
+        config = self.config
+        if served is not None:
+            from palaestra.agents.openai_agent import OpenAIAgent
+
+            assert config.generation_url is not None
+            # No seed: a seeded request gives every episode of a group the same reply.
+            return OpenAIAgent(
+                config.generation_url,
+                served,
+                temperature=config.temperature,
+                max_tokens=config.max_new_tokens,
+                concurrency=config.num_envs,
+                name=f"grpo:{served}",
+            )
+        from palaestra.agents.transformers_agent import TransformersAgent
+
+        return TransformersAgent(
+            self.engine.model,  # the very model being trained: no weight copy
+            self.engine.tokenizer,
+            temperature=config.temperature,
+            max_new_tokens=config.max_new_tokens,
+            batch_size=config.num_envs,
+            seed=sampling_seed,
+        )
 
     # ------------------------------------------------------------------------------- examples
     def examples(self, trajectories: Sequence[Trajectory]) -> list[Rollout]:
