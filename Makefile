@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP)
 
+# `make demo QUICK=1`: the 3-minute version of the same steps.
 demo: setup
-	$(BIN)/palaestra run ToolUse-v0 --agent smollm2 --episodes 8 --out runs/demo/smollm2.jsonl
+	$(BIN)/palaestra demo $(if $(filter-out 0,$(QUICK)),--quick,)
 
 lint: setup
 	$(BIN)/ruff check palaestra tests bench

@@ -285,6 +285,26 @@ def train(
     train_loop(config, console=console)
 
 
+@app.command()
+def demo(
+    quick: Annotated[bool, typer.Option(help="The 3-minute version: fewer episodes.")] = False,
+    model: Annotated[str, typer.Option(help="smollm2, a model directory or a hub id.")] = "smollm2",
+    out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/demo"),
+    algorithm: Annotated[
+        str, typer.Option(help="The loop after the warm-up (sft, dpo, kto, stepdpo, grpo, ...).")
+    ] = "sft",
+    warmup: Annotated[bool, typer.Option(help="SFT on oracle episodes first.")] = True,
+) -> None:
+    """Evaluate, train and re-evaluate SmolLM2 in ToolUse-v0; write report.md and curve.png."""
+    from palaestra.demo import DemoConfig, run_demo
+
+    _quiet_model_loading()
+    config = DemoConfig(
+        quick=quick, model=model, output_dir=str(out), algorithm=algorithm, warmup=warmup
+    )
+    run_demo(config, console=console)
+
+
 def _turn_limits(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(","))

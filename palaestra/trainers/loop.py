@@ -85,7 +85,8 @@ class LoopConfig:
     model: str = "smollm2"
     """The starting policy: ``"smollm2"``, a checkpoint directory or a hub id."""
     rounds: int = 2
-    """Collect-train-evaluate rounds; a finished run continues when given more."""
+    """Collect-train-evaluate rounds; a finished run continues when given more. 0: only the
+    baseline (and the warm-up)."""
     output_dir: str = "runs/loop"
     """Where every stage is saved (see the module docs)."""
     seed: int = 0
@@ -152,8 +153,11 @@ class LoopConfig:
             raise ConfigError(
                 f"algorithm must be one of {', '.join(ALGORITHMS)}; got {self.algorithm!r}"
             )
+        if self.rounds < 0:
+            raise ConfigError(
+                f"rounds must be >= 0 (0: the baseline and warm-up only), got {self.rounds}"
+            )
         counts = {
-            "rounds": self.rounds,
             "tasks_per_round": self.tasks_per_round,
             "group_size": self.group_size,
             "num_envs": self.num_envs,
