@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["answer_matches", "diff_states"]
+__all__ = ["MAX_OTHER_NUMBERS", "answer_matches", "diff_states"]
 
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
 
@@ -59,16 +59,35 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def answer_matches(expected: str, answer: str) -> bool:
-    """True when ``answer`` states ``expected`` as a whole phrase (numbers compared by value)."""
+MAX_OTHER_NUMBERS = 1
+"""Numbers a numeric answer may state besides the expected one (and those the task mentions):
+room for a quantity next to a price, none for listing candidates until one is right."""
+
+
+def answer_matches(expected: str, answer: str, *, context: str = "") -> bool:
+    """True when ``answer`` states ``expected`` as a whole phrase (numbers compared by value).
+
+    A numeric answer must not hedge: besides the expected value and the numbers in ``context``
+    (the task statement: ids such as P-5773 are not guesses), it may state at most
+    `MAX_OTHER_NUMBERS` other numbers, so listing 1, 2, 3, ... does not pass.
+    """
     want, got = _normalise(expected), _normalise(answer)
     if not want:
         return True
     if re.fullmatch(r"-?\d+(?:\.\d+)?", want):
         target = float(want)
-        return any(
-            abs(float(n.replace(",", "")) - target) < 1e-6
-            for n in _NUMBER.findall(got)
-            if n.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
-        )
+        stated = _numbers(got)
+        if not any(abs(n - target) < 1e-6 for n in stated):
+            return False
+        known = _numbers(_normalise(context))
+        others = {n for n in stated if abs(n - target) >= 1e-6 and n not in known}
+        return len(others) <= MAX_OTHER_NUMBERS
     return re.search(rf"(?<![\w@.\-]){re.escape(want)}(?![\w@\-]|\.\w)", got) is not None
+
+
+def _numbers(text: str) -> set[float]:
+    return {
+        float(n.replace(",", ""))
+        for n in _NUMBER.findall(text)
+        if n.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
+    }

@@ -95,7 +95,9 @@ class ToolUseEnv(TextEnv):
         task: ToolUseTask = self._task
         assert self.world is not None
         differences = diff_states(task.final_state, self.world.state)
-        answered = task.task.answer is None or answer_matches(task.task.answer, answer)
+        answered = task.task.answer is None or answer_matches(
+            task.task.answer, answer, context=task.task.prompt
+        )
         if not differences and answered:
             return Verdict(score=1.0, success=True, reason="the final state and answer are correct")
         problems = []
