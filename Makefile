@@ -6,7 +6,7 @@ STAMP := $(VENV)/.palaestra-installed
 # The CPU build of torch; skipped when some torch (a GPU build, say) is already installed.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo bench test lint clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ setup: $(STAMP)
 # `make demo QUICK=1`: the 3-minute version of the same steps.
 demo: setup
 	$(BIN)/palaestra demo $(if $(filter-out 0,$(QUICK)),--quick,)
+
+# Every benchmark with its defaults, one after another (about two hours on 2 CPU cores): each
+# writes bench/results/<name>.json and its plot.
+bench: setup
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 lint: setup
 	$(BIN)/ruff check palaestra tests bench
