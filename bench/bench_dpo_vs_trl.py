@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import sys
 import tempfile
@@ -66,6 +65,7 @@ from rich.progress import (  # noqa: E402
     TimeElapsedColumn,
 )
 from rich.table import Table  # noqa: E402
+from shared import machine, tiny_model_dir  # noqa: E402
 
 console = Console()
 
@@ -148,32 +148,6 @@ class Probe:
 
 
 # ------------------------------------------------------------------------------------ data
-def tiny_model_dir() -> str:
-    """A 2-layer random Llama with the real SmolLM2 tokenizer (as the tests use)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from palaestra.agents.models import resolve_model
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model("smollm2"))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    out = tempfile.mkdtemp(prefix="palaestra-tiny-")
-    LlamaForCausalLM(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
-
-
 def trajectories(tasks: int, failure_agent: str, seed: int) -> list[Any]:
     """Oracle successes and failures of the same ToolUse-v0 tasks."""
     from palaestra.agents import NoopAgent, OracleAgent, RandomAgent
@@ -595,7 +569,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/dpo_vs_trl.json"))
     args = parser.parse_args()
 
-    import torch
     import transformers
     import trl
     from datasets.utils.logging import disable_progress_bar
@@ -638,18 +611,7 @@ def main() -> None:
 
     result: dict[str, Any] = {
         "command": shlex.join([sys.executable, *sys.argv]),
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-            "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "transformers": transformers.__version__,
-            "trl": trl.__version__,
-            "loadavg_start": load_start,
-            "loadavg_end": os.getloadavg(),
-            "max_rss_mb": __import__("resource").getrusage(0).ru_maxrss / 1024,
-        },
+        "machine": machine(load_start, transformers=transformers.__version__, trl=trl.__version__),
         "settings": {
             "model": args.model,
             "pairs": args.pairs,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import time
@@ -26,6 +25,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from shared import machine, tiny_model_dir
 
 ESTIMATORS = ("grpo", "rloo", "reinforcepp")
 console = Console()
@@ -131,17 +131,9 @@ def save(
     warmup_seconds: float,
     started: float,
 ) -> None:
-    import torch
-
     record = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "processor": platform.processor(),
-            "torch": torch.__version__,
-            "loadavg_start": load_start,
-            "loadavg_end": os.getloadavg(),
-        },
+        "machine": machine(load_start),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "warmup_seconds": round(warmup_seconds, 1),
         "seconds": round(time.perf_counter() - started, 1),
@@ -177,9 +169,6 @@ def main() -> None:
     if unknown := set(estimators) - set(ESTIMATORS):
         parser.error(f"unknown estimators {sorted(unknown)}; choose from {ESTIMATORS}")
     if args.model == "tiny":
-        sys.path.insert(0, str(Path(__file__).parent))
-        from bench_rollout import tiny_model_dir
-
         args.model = tiny_model_dir()
     load_start = os.getloadavg()
     started = time.perf_counter()

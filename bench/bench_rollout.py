@@ -16,40 +16,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from shared import tiny_model_dir
+
 from palaestra.rollout import collect, summarize
 
 NUM_ENVS = (1, 4, 8, 16)
-
-
-def tiny_model_dir() -> str:
-    """A 2-layer random Llama with the real SmolLM2 tokenizer (as the tests use)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from palaestra.agents.models import resolve_model
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model("smollm2"))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=4096,
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    out = tempfile.mkdtemp(prefix="palaestra-tiny-")
-    LlamaForCausalLM(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 def run(agent: Any, num_envs: int, episodes: int) -> dict[str, Any]:

@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
-import resource
 import shlex
 import shutil
 import sys
@@ -49,6 +47,7 @@ from rich.progress import (  # noqa: E402
     TimeElapsedColumn,
 )
 from rich.table import Table  # noqa: E402
+from shared import machine  # noqa: E402
 
 console = Console()
 
@@ -158,7 +157,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/sport_round.json"))
     args = parser.parse_args()
 
-    import torch
     import transformers
     import trl
     from transformers.utils import logging as hf_logging
@@ -318,18 +316,7 @@ def main() -> None:
 
     result_json: dict[str, Any] = {
         "command": shlex.join([sys.executable, *sys.argv]),
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-            "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "transformers": transformers.__version__,
-            "trl": trl.__version__,
-            "loadavg_start": load_start,
-            "loadavg_end": os.getloadavg(),
-            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        },
+        "machine": machine(load_start, transformers=transformers.__version__, trl=trl.__version__),
         "settings": {
             "model": args.model,
             "env": "ToolUse-v0",
