@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from shared import command, machine  # bench/ is on sys.path
 
 import palaestra
 from palaestra.sandbox import session
@@ -123,6 +124,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
+    load_start = os.getloadavg()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--episodes", type=int, default=30)
     parser.add_argument("--forks", type=int, default=30)
@@ -131,11 +133,12 @@ def main() -> None:
     _instrument()
     bench_family("math", 2)  # warm the imports (reasoning-gym, math-verify) outside the timing
     result: dict[str, Any] = {
-        "machine": {"python": platform.python_version()},
+        "command": command(),
         "families": {family: bench_family(family, args.episodes) for family in FAMILIES},
         "fork": bench_fork(args.forks),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    result["machine"] = machine(load_start)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))
     print(f"{'family':14}{'episodes/s':>12}{'median ms':>12}{'sandbox share':>16}{'solved':>8}")

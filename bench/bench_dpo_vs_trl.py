@@ -41,8 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
-import sys
 import tempfile
 import threading
 import time
@@ -65,7 +63,7 @@ from rich.progress import (  # noqa: E402
     TimeElapsedColumn,
 )
 from rich.table import Table  # noqa: E402
-from shared import machine, tiny_model_dir  # noqa: E402
+from shared import command, machine, tiny_model_dir  # noqa: E402
 
 console = Console()
 
@@ -610,7 +608,7 @@ def main() -> None:
             )
 
     result: dict[str, Any] = {
-        "command": shlex.join([sys.executable, *sys.argv]),
+        "command": command(),
         "machine": machine(load_start, transformers=transformers.__version__, trl=trl.__version__),
         "settings": {
             "model": args.model,

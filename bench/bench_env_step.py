@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import statistics
 import subprocess
 import sys
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from shared import command, machine  # bench/ is on sys.path
 
 import palaestra  # noqa: F401  (registers the envs)
 
@@ -122,6 +123,7 @@ def plot(result: dict, path: Path) -> None:
 
 
 def main() -> None:
+    load_start = os.getloadavg()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--episodes", type=int, default=2000, help="ToolUse episodes to play")
     parser.add_argument("--cartpole-steps", type=int, default=50_000)
@@ -130,10 +132,7 @@ def main() -> None:
     args = parser.parse_args()
 
     result = {
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-        },
+        "command": command(),
         "tool_use": bench_tool_use(args.episodes),
         "cartpole": bench_cartpole(args.cartpole_steps),
         "import_and_make": bench_import(args.import_repeats),
@@ -145,6 +144,7 @@ def main() -> None:
         result["tool_use"]["step"]["mean_us"] / result["cartpole"]["step"]["mean_us"]
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    result["machine"] = machine(load_start)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))
 

@@ -18,14 +18,13 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from shared import machine, tiny_model_dir
+from shared import command, machine, tiny_model_dir
 
 ESTIMATORS = ("grpo", "rloo", "reinforcepp")
 console = Console()
@@ -132,7 +131,7 @@ def save(
     started: float,
 ) -> None:
     record = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": command(),
         "machine": machine(load_start),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "warmup_seconds": round(warmup_seconds, 1),

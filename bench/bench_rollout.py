@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
-from shared import tiny_model_dir
+from shared import command, machine, tiny_model_dir
 
 from palaestra.rollout import collect, summarize
 
@@ -77,6 +78,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
 
 def main() -> None:
+    load_start = os.getloadavg()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--models", nargs="+", default=["tiny", "smollm2"], choices=["tiny", "smollm2"]
@@ -90,7 +92,7 @@ def main() -> None:
         "tiny": (tiny_model_dir, 32, lambda n: max(16, 2 * n)),
         "smollm2": (lambda: "smollm2", 48, lambda n: max(8, n)),
     }
-    result: dict[str, Any] = {"models": {}, "speedup_at_8": {}}
+    result: dict[str, Any] = {"command": command(), "models": {}, "speedup_at_8": {}}
     for name in args.models:
         make_model, max_new_tokens, episodes_for = plans[name]
         agent = warmed_agent(make_model(), max_new_tokens)
@@ -110,6 +112,7 @@ def main() -> None:
         )
         speedup = result["speedup_at_8"][name]
         print(f"{name}: batched at 8 envs is {speedup:.1f}x one at a time (target >= 4x)")
+    result["machine"] = machine(load_start)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import subprocess
 import sys
 import threading
@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from shared import command, machine  # bench/ is on sys.path
 
 from palaestra.sandbox import LocalSandbox, SandboxConfig
 
@@ -190,6 +191,7 @@ def plot(result: dict, path: Path) -> None:
 
 
 def main() -> None:
+    load_start = os.getloadavg()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=300)
     parser.add_argument("--starts", type=int, default=30)
@@ -201,7 +203,7 @@ def main() -> None:
     capabilities = probe.capabilities()
     probe.close()
     result: dict[str, object] = {
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "command": command(),
         "enforced": capabilities.enforced(),
         "lifecycle": bench_start_and_close(args.starts),
         "runs": bench_runs(args.repeats),
@@ -215,6 +217,7 @@ def main() -> None:
     subprocess_ms = result["baselines"]["subprocess_per_call"]["median_ms"]  # type: ignore[index]
     result["warm_run_speedup_vs_subprocess"] = subprocess_ms / runs["warm_run_print"]["median_ms"]  # type: ignore[index]
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    result["machine"] = machine(load_start)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))
 

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from pathlib import Path
 import gymnasium as gym
 import httpx
 import numpy as np
+from shared import command, machine  # bench/ is on sys.path
 from websockets.asyncio.client import connect
 
 import palaestra  # noqa: F401  (registers the envs)
@@ -256,6 +256,7 @@ def plot(result: dict, path: Path) -> None:
 
 
 def main() -> None:
+    load_start = os.getloadavg()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=4000, help="steps with one session")
     parser.add_argument("--total", type=int, default=16000, help="steps across many sessions")
@@ -285,12 +286,7 @@ def main() -> None:
     overhead = runs["websocket, 1 session"]["p50_us"] - runs["in-process"]["p50_us"]
     rate16 = runs["websocket, 16 sessions (async)"]["steps_per_s"]
     result = {
-        "machine": {
-            "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-            "note": "server and client share the machine's CPUs",
-        },
+        "command": command(),
         "env": ENV_ID,
         "runs": runs,
         "targets": {
@@ -302,6 +298,7 @@ def main() -> None:
         "sessions_left_on_server": leaked,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    result["machine"] = machine(load_start, note="server and client share the machine's CPUs")
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))
 

@@ -25,9 +25,7 @@ import argparse
 import json
 import os
 import random
-import shlex
 import shutil
-import sys
 import tempfile
 import time
 import warnings
@@ -47,7 +45,7 @@ from rich.progress import (  # noqa: E402
     TimeElapsedColumn,
 )
 from rich.table import Table  # noqa: E402
-from shared import machine  # noqa: E402
+from shared import command, machine  # noqa: E402
 
 console = Console()
 
@@ -315,7 +313,7 @@ def main() -> None:
         )
 
     result_json: dict[str, Any] = {
-        "command": shlex.join([sys.executable, *sys.argv]),
+        "command": command(),
         "machine": machine(load_start, transformers=transformers.__version__, trl=trl.__version__),
         "settings": {
             "model": args.model,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import shlex
+import sys
 import tempfile
 from typing import Any
 
@@ -38,17 +40,21 @@ def tiny_model_dir() -> str:
     return out
 
 
-def machine(load_start: tuple[float, float, float], **versions: str) -> dict[str, Any]:
-    """Python, CPU, torch and the given library versions, the load average at the start and the
-    end of the run (other processes may share the cores) and this process's peak memory."""
-    import torch
+def command() -> str:
+    """The command line that reproduces this run, as a user would type it."""
+    return shlex.join(["python", *sys.argv])
 
+
+def machine(load_start: tuple[float, float, float], **versions: str) -> dict[str, Any]:
+    """Python, CPU, torch (when loaded) and the given library versions, the load average at the
+    start and the end of the run (other processes may share the cores) and this process's peak
+    memory."""
+    torch = sys.modules.get("torch")
     return {
         "python": platform.python_version(),
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
+        **({"torch": torch.__version__, "torch_threads": torch.get_num_threads()} if torch else {}),
         **versions,
         "loadavg_start": load_start,
         "loadavg_end": os.getloadavg(),
