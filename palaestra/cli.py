@@ -291,8 +291,12 @@ def demo(
     model: Annotated[str, typer.Option(help="smollm2, a model directory or a hub id.")] = "smollm2",
     out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/demo"),
     algorithm: Annotated[
-        str, typer.Option(help="The loop after the warm-up (sft, dpo, kto, stepdpo, grpo, ...).")
-    ] = "sft",
+        str,
+        typer.Option(
+            help="The loop after the warm-up: dpo (chosen by bench/bench_demo_loops.py), sft, "
+            "kto, stepdpo, grpo, rloo or reinforcepp."
+        ),
+    ] = "dpo",
     warmup: Annotated[bool, typer.Option(help="SFT on oracle episodes first.")] = True,
 ) -> None:
     """Evaluate, train and re-evaluate SmolLM2 in ToolUse-v0; write report.md and curve.png."""

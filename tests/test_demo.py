@@ -21,27 +21,36 @@ def test_the_quick_demo_writes_every_artifact_with_the_numbers_it_measured(
     config = DemoConfig(quick=True, model=str(tiny_model_dir), output_dir=str(out), progress=False)
     result = run_demo(config)
 
-    assert [s["stage"] for s in result.stages] == ["round-0", "warmup"]
+    assert [s["stage"] for s in result.stages] == ["round-0", "warmup", "round-1"]
     report = (out / "report.md").read_text()
     for file in ("curve.png", "results.json", "loop.json", "round-0/eval.jsonl"):
         assert (out / file).is_file(), file
     assert (out / "warmup" / "model" / "config.json").is_file()
+    # The "after" numbers are the last evaluation that ran: round 1's, or the warm-up's when the
+    # tiny model gave DPO no pair to learn from (the report then says why round 1 trained nothing).
+    round_1 = result.stages[-1]
+    evaluated = "warmup" if round_1.get("eval_reused") else "round-1"
+    if round_1.get("skipped"):
+        assert f"0: {round_1['skipped']}" in report
     before = summarize(list(read_jsonl(out / "round-0" / "eval.jsonl")))
-    after = summarize(list(read_jsonl(out / "warmup" / "eval.jsonl")))
+    after = summarize(list(read_jsonl(out / evaluated / "eval.jsonl")))
     assert before.episodes == after.episodes == demo_loop_config(config).eval_episodes == 8
     assert f"| before | 8 | {before.successes} | {rate(before)} |" in report
     assert f"| after | 8 | {after.successes} | {rate(after)} |" in report
     gain = 100 * (after.success_rate - before.success_rate)
     assert f"**Gain: {gain:+.1f} points**" in report
     assert "SFT warm-up on oracle episodes: **ran**" in report
-    assert "### Before (round-0)" in report and "### After (warmup)" in report
+    assert "Training loop after it: `dpo`, 1 round(s)." in report
+    assert "### Before (round-0)" in report and f"### After ({evaluated})" in report
     results = json.loads((out / "results.json").read_text())
     assert results["stages"][-1]["eval"]["successes"] == after.successes
 
     # Run again: everything is there, nothing is redone; other settings start it over.
     stamp = (out / "warmup" / "model" / "model.safetensors").stat().st_mtime_ns
+    records = [(out / s["stage"] / "round.json").read_text() for s in result.stages]
     run_demo(config)
     assert (out / "warmup" / "model" / "model.safetensors").stat().st_mtime_ns == stamp
+    assert [(out / s["stage"] / "round.json").read_text() for s in result.stages] == records
     run_demo(
         DemoConfig(
             quick=True, model=str(tiny_model_dir), output_dir=str(out), warmup=False, progress=False
