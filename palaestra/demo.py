@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from palaestra.core.types import Trajectory, read_jsonl
+from palaestra.errors import ConfigError
 from palaestra.trainers.loop import LoopConfig, LoopResult, train_loop
 
 __all__ = ["DemoConfig", "demo_loop_config", "run_demo"]
@@ -103,11 +104,18 @@ def run_demo(config: DemoConfig, *, console: Console | None = None) -> LoopResul
     console = console or Console()
     loop = demo_loop_config(config)
     out = Path(loop.output_dir)
-    settings = out / "loop.json"
+    settings, marker = out / "loop.json", out / "demo.json"
     wanted = json.loads(json.dumps(loop.to_dict()))
+    if settings.is_file() and not (marker.is_file() or (out / "report.md").is_file()):
+        raise ConfigError(
+            f"{out} holds a training run that is not a demo; the demo would overwrite it: "
+            "choose another output directory (--out)"
+        )
     if settings.is_file() and _differs(json.loads(settings.read_text()), wanted):
         console.print(f"[yellow]{out} holds a demo with other settings: starting it over")
         shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(asdict(config), indent=1) + "\n")
     result = train_loop(loop, console=console)
     report = render_report(config, loop, result)
     (out / "report.md").write_text(report)

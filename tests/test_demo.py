@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from palaestra.core.types import read_jsonl
 from palaestra.demo import DemoConfig, demo_loop_config, run_demo
+from palaestra.errors import ConfigError
 from palaestra.rollout import summarize
 
 
@@ -58,3 +61,15 @@ def test_the_quick_demo_writes_every_artifact_with_the_numbers_it_measured(
     )
     assert not (out / "warmup").exists()
     assert "SFT warm-up on oracle episodes: **did not run**" in (out / "report.md").read_text()
+
+
+def test_the_demo_refuses_to_overwrite_a_training_run_that_is_not_a_demo(tmp_path):
+    run = tmp_path / "my-dpo-run"
+    (run / "round-1").mkdir(parents=True)
+    (run / "loop.json").write_text('{"algorithm": "dpo"}\n')
+    (run / "round-1" / "round.json").write_text("{}\n")
+
+    with pytest.raises(ConfigError, match="not a demo"):
+        run_demo(DemoConfig(quick=True, output_dir=str(run), progress=False))
+    assert (run / "round-1" / "round.json").read_text() == "{}\n"
+    assert not (run / "demo.json").exists()
