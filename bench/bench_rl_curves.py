@@ -5,7 +5,8 @@
 
 SmolLM2-135M writes no valid tool call zero-shot, and a group whose episodes all fail teaches
 policy gradients nothing; so the three estimators start from one shared warm-up (SFT on oracle
-episodes of the train split, LoRA merged), as AgentGym-RL and most agent RL recipes do. Then
+episodes of the domain's train split, LoRA merged), as AgentGym-RL and most agent RL recipes do,
+or from a checkpoint given with ``--start``. Then
 each estimator runs `train_loop` round by round (one round = ``--updates`` policy-gradient
 updates on fresh groups, then a greedy evaluation on the same test sample) until its time budget
 is spent; each later round resumes the same run directory. Writes the test success rate per
@@ -36,6 +37,8 @@ def warm_up(args: argparse.Namespace, work: Path) -> str:
     from palaestra.rollout import collect
     from palaestra.trainers import SFTConfig, SFTTrainer
 
+    if args.start:
+        return str(args.start)
     out = work / "warmup"
     if (out / "training.json").is_file():
         return str(out)
@@ -44,7 +47,7 @@ def warm_up(args: argparse.Namespace, work: Path) -> str:
         OracleAgent,
         args.warmup_episodes,
         seed=10_000_000,
-        env_kwargs={"difficulty": 1, "split": "train"},
+        env_kwargs={"domain": args.domain, "difficulty": 1, "split": "train"},
         max_turns=args.max_turns,
         out=work / "oracle.jsonl",
         progress=True,
@@ -160,6 +163,12 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=24, help="Test episodes per eval.")
     parser.add_argument("--warmup-episodes", type=int, default=24, help="Oracle SFT episodes.")
     parser.add_argument("--warmup-epochs", type=int, default=1, help="Passes of the warm-up.")
+    parser.add_argument(
+        "--start",
+        type=Path,
+        default=None,
+        help="Start from this checkpoint instead of a warm-up (e.g. the demo's warm-up model).",
+    )
     parser.add_argument("--estimators", default=",".join(ESTIMATORS), help="Comma-separated.")
     parser.add_argument("--work", type=Path, default=Path("runs/bench-rl"), help="Run dirs.")
     parser.add_argument("--out", type=Path, default=Path("bench/results/rl_curves.json"))
