@@ -566,6 +566,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("bench/results/dpo_vs_trl.json"))
     args = parser.parse_args()
+    if args.batch_size < 1 or args.pairs < 2 * args.batch_size:
+        parser.error(
+            f"--pairs must be at least twice --batch-size ({args.batch_size}): the steady-state "
+            "rate leaves each run's first step out, so a run needs two steps or more"
+        )
 
     import transformers
     import trl
