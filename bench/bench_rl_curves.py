@@ -101,11 +101,12 @@ def curve(args: argparse.Namespace, estimator: str, model: str, work: Path) -> d
     }
 
 
-def plot(runs: list[dict[str, Any]], updates_per_round: int, path: Path) -> None:
+def plot(runs: list[dict[str, Any]], updates_per_round: int, title: str, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for run in runs:
@@ -115,10 +116,11 @@ def plot(runs: list[dict[str, Any]], updates_per_round: int, path: Path) -> None
         low = [r - s["eval"]["success_ci95"][0] for r, s in zip(rates, stages, strict=True)]
         high = [s["eval"]["success_ci95"][1] - r for r, s in zip(rates, stages, strict=True)]
         axes.errorbar(x, rates, yerr=[low, high], marker="o", capsize=3, label=run["estimator"])
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("policy-gradient updates")
     axes.set_ylabel("test success rate (95% CI)")
     axes.set_ylim(-0.02, 1.02)
-    axes.set_title("ToolUse-v0 level 1 · SmolLM2-135M after an oracle SFT warm-up", fontsize=10)
+    axes.set_title(f"ToolUse-v0 level 1 · SmolLM2-135M from {title}", fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
@@ -143,7 +145,8 @@ def save(
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=1) + "\n")
-    plot(runs, args.updates, args.out.with_suffix(".png"))
+    start = f"the checkpoint {args.start}" if args.start else "an oracle SFT warm-up"
+    plot(runs, args.updates, start, args.out.with_suffix(".png"))
 
 
 def main() -> None:
