@@ -2,14 +2,15 @@
 
     python bench/bench_demo_loops.py                                  # sft, dpo, grpo, stepdpo
     python bench/bench_demo_loops.py --algorithms sft,grpo --work runs/bench-demo-loops
-    python bench/bench_demo_loops.py --model tiny --out /tmp/loops.json           # a quick look
+    python bench/bench_demo_loops.py --model tiny --work /tmp/loops --out /tmp/loops.json  # a look
 
 The demo (`palaestra demo`) evaluates SmolLM2 on a fixed ToolUse-v0 test sample, warms it up with
 SFT on oracle episodes and then runs one round of a training loop. This script runs the demo's
 baseline and warm-up once, then from that one warm-up checkpoint one round of each candidate loop
 with the demo's settings (the same train tasks per round, the same evaluation sample), and
-reports each round's gain on the test sample and its time. The demo runs the loop that gains
-most per minute; `palaestra/demo.py` says which and why.
+reports each round's gain on the test sample (seeds from ``--eval-seed``) and its time. The demo
+runs the loop that gained most and reports its own gain on other test seeds
+(``palaestra.demo.SELECTION_EPISODES`` on); `palaestra/demo.py` says which loop and why.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ console = Console()
 def start(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The demo's baseline and warm-up, run once (resumed when already there)."""
     loop = demo_loop_config(DemoConfig(model=args.model, output_dir=str(args.work / "start")))
-    return train_loop(dataclasses.replace(loop, rounds=0), console=console).stages
+    loop = dataclasses.replace(loop, rounds=0, eval_seed=args.eval_seed)
+    return train_loop(loop, console=console).stages
 
 
 def one_round(args: argparse.Namespace, algorithm: str) -> dict[str, Any]:
@@ -45,12 +47,13 @@ def one_round(args: argparse.Namespace, algorithm: str) -> dict[str, Any]:
     for stage in ("round-0", "warmup"):  # finished stages: the loop reads them, runs nothing
         if not (out / stage / "round.json").is_file():
             (out / stage).mkdir(parents=True, exist_ok=True)
-            for name in ("round.json", "eval.jsonl"):
-                shutil.copy(args.work / "start" / stage / name, out / stage / name)
+            for name in ("eval.jsonl", "round.json"):  # round.json last: it marks a stage done
+                if (args.work / "start" / stage / name).is_file():
+                    shutil.copy(args.work / "start" / stage / name, out / stage / name)
     loop = demo_loop_config(DemoConfig(model=args.model, algorithm=algorithm, output_dir=str(out)))
-    started = time.perf_counter()
+    loop = dataclasses.replace(loop, eval_seed=args.eval_seed)
     stages = train_loop(loop, console=console).stages
-    return {"algorithm": algorithm, "wall_seconds": time.perf_counter() - started, **stages[-1]}
+    return {"algorithm": algorithm, "wall_seconds": stages[-1]["seconds"], **stages[-1]}
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
@@ -85,6 +88,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2", help="smollm2, a directory, or 'tiny'.")
     parser.add_argument("--algorithms", default="sft,dpo,grpo,stepdpo", help="Comma-separated.")
+    parser.add_argument(
+        "--eval-seed",
+        type=int,
+        default=0,
+        help="First test seed of the comparison; the demo itself reports on seeds from "
+        "palaestra.demo.SELECTION_EPISODES on, so its gain is not the one it was chosen by.",
+    )
     parser.add_argument("--work", type=Path, default=Path("runs/bench-demo-loops"))
     parser.add_argument("--out", type=Path, default=Path("bench/results/demo_loops.json"))
     args = parser.parse_args()
@@ -93,7 +103,7 @@ def main() -> None:
         parser.error(f"unknown algorithms {unknown}; choose from {', '.join(ALGORITHMS)}")
     if args.model == "tiny":
         args.model = tiny_model_dir()
-    args.work = args.work.resolve()  # the stages' model paths must hold from every run dir
+    args.work = args.work.resolve()  # the copied stages name their models: valid from any cwd
     started = time.perf_counter()
     console.rule("[bold]the demo's baseline and warm-up")
     result: dict[str, Any] = {"command": command(), "stages": start(args), "rounds": []}

@@ -139,7 +139,7 @@ def save(
         "command": command(),
         "machine": machine(load_start),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "warmup_seconds": round(warmup_seconds, 1),
+        "warmup_seconds": None if args.start else round(warmup_seconds, 1),
         "seconds": round(time.perf_counter() - started, 1),
         "runs": runs,
     }
@@ -179,6 +179,8 @@ def main() -> None:
     estimators = [e for e in args.estimators.split(",") if e]
     if unknown := set(estimators) - set(ESTIMATORS):
         parser.error(f"unknown estimators {sorted(unknown)}; choose from {ESTIMATORS}")
+    if args.start is not None and not (args.start / "config.json").is_file():
+        parser.error(f"--start {args.start} is not a saved model directory (no config.json)")
     if args.model == "tiny":
         args.model = tiny_model_dir()
     load_start = os.getloadavg()
@@ -187,6 +189,10 @@ def main() -> None:
     console.rule("[bold]warm-up: SFT on oracle episodes")
     warm_started = time.perf_counter()
     model = warm_up(args, args.work)
+    started_from = args.work / "start_model.txt"  # the shared baseline belongs to this model
+    if started_from.is_file() and started_from.read_text().strip() != model:
+        parser.error(f"{args.work} began from {started_from.read_text().strip()}; use a new --work")
+    started_from.write_text(model + "\n")
     warmup_seconds = time.perf_counter() - warm_started
     runs: list[dict[str, Any]] = []
     for estimator in estimators:

@@ -7,9 +7,10 @@ import json
 import pytest
 
 from palaestra.core.types import read_jsonl
-from palaestra.demo import DemoConfig, demo_loop_config, run_demo
+from palaestra.demo import DemoConfig, demo_loop_config, render_report, run_demo
 from palaestra.errors import ConfigError
 from palaestra.rollout import summarize
+from palaestra.trainers.loop import LoopResult
 
 
 def rate(summary) -> str:
@@ -18,7 +19,7 @@ def rate(summary) -> str:
 
 
 def test_the_quick_demo_writes_every_artifact_with_the_numbers_it_measured(
-    tiny_model_dir, tmp_path
+    tiny_model_dir, tmp_path, monkeypatch
 ):
     out = tmp_path / "demo"
     config = DemoConfig(quick=True, model=str(tiny_model_dir), output_dir=str(out), progress=False)
@@ -54,6 +55,9 @@ def test_the_quick_demo_writes_every_artifact_with_the_numbers_it_measured(
     run_demo(config)
     assert (out / "warmup" / "model" / "model.safetensors").stat().st_mtime_ns == stamp
     assert [(out / s["stage"] / "round.json").read_text() for s in result.stages] == records
+    monkeypatch.chdir(tmp_path)  # the same directory spelled another way resumes too
+    run_demo(DemoConfig(quick=True, model=str(tiny_model_dir), output_dir="demo", progress=False))
+    assert (out / "warmup" / "model" / "model.safetensors").stat().st_mtime_ns == stamp
     run_demo(
         DemoConfig(
             quick=True, model=str(tiny_model_dir), output_dir=str(out), warmup=False, progress=False
@@ -73,3 +77,29 @@ def test_the_demo_refuses_to_overwrite_a_training_run_that_is_not_a_demo(tmp_pat
         run_demo(DemoConfig(quick=True, output_dir=str(run), progress=False))
     assert (run / "round-1" / "round.json").read_text() == "{}\n"
     assert not (run / "demo.json").exists()
+
+
+def _stage(name, successes, **extra):
+    low, high = (0.1, 0.6)
+    summary = {"episodes": 8, "successes": successes, "success_rate": successes / 8}
+    return {"stage": name, "eval": {**summary, "success_ci95": [low, high]}, "seconds": 60, **extra}
+
+
+def test_a_round_that_trained_nothing_is_reported_with_its_reason_and_the_last_evaluation(
+    tmp_path,
+):
+    config = DemoConfig(quick=True, warmup=False, output_dir=str(tmp_path), progress=False)
+    loop = demo_loop_config(config)
+    skipped = _stage("round-1", 3, data={"episodes": 8, "successes": 0}, train=None)
+    skipped |= {"skipped": "no preference pair among 8 trajectories", "eval_reused": True}
+    result = LoopResult([_stage("round-0", 3), skipped], tmp_path)
+
+    report = render_report(config, loop, result)
+
+    reason = "0: no preference pair among 8 trajectories"
+    assert f"| round-1 | 8 episodes, 0 solved | {reason} |" in report
+    assert "**Gain: +0.0 points**" in report
+    assert "SFT warm-up on oracle episodes: **did not run**." in report
+    assert "Training loop: `dpo`, 1 round(s)." in report
+    assert "2.0 minutes" in report  # the stages' own times, however often the run resumed
+    assert "The same test task" not in report  # nothing after round-0 was evaluated
