@@ -99,9 +99,7 @@ class OpenAIAgent(BaseAgent):
         self.concurrency = concurrency
         self.usage = Usage()
         self._usage_lock = threading.Lock()
-        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        self._key = key or None
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._key, headers = credentials(api_key)
         self._client = httpx.Client(
             headers=headers,
             timeout=timeout,
@@ -183,17 +181,14 @@ class OpenAIAgent(BaseAgent):
                 if response.status_code not in _RETRY_STATUSES or attempt >= self.max_retries:
                     raise self._error(
                         f"{self.url} answered HTTP {response.status_code} after {attempt + 1} "
-                        f"attempt(s): {_error_detail(response)}"
+                        f"attempt(s): {error_detail(response)}"
                     )
                 delay = _retry_after(response, self.backoff * 2**attempt)
             time.sleep(min(delay, _MAX_BACKOFF_S))
             attempt += 1
 
     def _error(self, message: str) -> AgentError:
-        # Servers sometimes echo the credentials they rejected; never pass them on.
-        if self._key:
-            message = message.replace(self._key, "***")
-        return AgentError(" ".join(message.split()))
+        return AgentError(" ".join(redact(message, self._key).split()))
 
     def _record_usage(self, usage: Any) -> None:
         if not isinstance(usage, dict):
@@ -280,13 +275,33 @@ def _reply_text(content: str, tool_calls: list[Any]) -> str:
     return "\n".join(parts)
 
 
+def api_root(base_url: str) -> str:
+    """A server's ``/v1`` root: ``http://h:8000`` and ``http://h:8000/v1/`` give ``.../v1``."""
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"base_url must start with http:// or https://, got {base_url!r}")
+    url = base_url.rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+def credentials(api_key: str | None) -> tuple[str | None, dict[str, str]]:
+    """The bearer key and the headers that send it.
+
+    The key is ``api_key``, else ``$OPENAI_API_KEY``; None (and no header) when both are unset.
+    """
+    key = (api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")) or None
+    return key, {"Authorization": f"Bearer {key}"} if key else {}
+
+
+def redact(message: str, key: str | None) -> str:
+    """``message`` without ``key``: servers sometimes echo the credentials they rejected."""
+    return message.replace(key, "***") if key else message
+
+
 def _endpoint(base_url: str) -> str:
     url = base_url.rstrip("/")
     if url.endswith("/chat/completions"):
         return url
-    if not url.endswith("/v1"):
-        url += "/v1"
-    return url + "/chat/completions"
+    return api_root(url) + "/chat/completions"
 
 
 def _retry_after(response: httpx.Response, default: float) -> float:
@@ -297,7 +312,8 @@ def _retry_after(response: httpx.Response, default: float) -> float:
         return default
 
 
-def _error_detail(response: httpx.Response) -> str:
+def error_detail(response: httpx.Response) -> str:
+    """The server's error message on one line (its JSON ``error.message``, else the body)."""
     try:
         error = response.json().get("error")
         detail = error.get("message") if isinstance(error, dict) else error

@@ -238,7 +238,7 @@ class GRPOConfig(TrainingArgs):
                     "need a weight-transfer path (a broadcast into the server's workers) that is "
                     "not built. Set lora=True, or generation_url=None to generate locally"
                 )
-            if self.adapter_dir is None and self.output_dir is None:
+            if self.adapter_path is None:
                 raise ConfigError(
                     "generation_url needs a directory the server can read adapters from: set "
                     "adapter_dir (or output_dir, under which adapters/ is used)"

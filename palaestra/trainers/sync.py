@@ -45,7 +45,6 @@ it.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from pathlib import Path
@@ -53,17 +52,10 @@ from typing import Any
 
 import httpx
 
-from palaestra.errors import AgentError, ConfigError
+from palaestra.agents.openai_agent import api_root, credentials, error_detail, redact
+from palaestra.errors import AgentError
 
-__all__ = ["LoRAServerSync", "server_root"]
-
-
-def server_root(base_url: str) -> str:
-    """The server's ``/v1`` root: ``http://h:8000`` and ``http://h:8000/v1/`` give ``.../v1``."""
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"a server URL must start with http:// or https://, got {base_url!r}")
-    url = base_url.rstrip("/")
-    return url if url.endswith("/v1") else url + "/v1"
+__all__ = ["LoRAServerSync"]
 
 
 class LoRAServerSync:
@@ -84,14 +76,12 @@ class LoRAServerSync:
         api_key: str | None = None,
         timeout: float = 300.0,
     ) -> None:
-        self.root = server_root(base_url)
+        self.root = api_root(base_url)
         self.adapter_dir = Path(adapter_dir).resolve()
         self.run = secrets.token_hex(3)
         self.loaded: str | None = None
         """The adapter the server holds now (the last one pushed), or None."""
-        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        self._key = key or None
-        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._key, self._headers = credentials(api_key)
         self._timeout = timeout
 
     def name(self, update: int) -> str:
@@ -120,15 +110,13 @@ class LoRAServerSync:
         except httpx.TransportError as exc:
             raise self._error(f"{url} could not be reached: {type(exc).__name__}: {exc}") from exc
         if not response.is_success:
-            detail = " ".join(response.text.split())[:300] or "(empty body)"
             raise self._error(
-                f"{url} answered HTTP {response.status_code} for {body['lora_name']!r}: {detail}. "
+                f"{url} answered HTTP {response.status_code} for {body['lora_name']!r}: "
+                f"{error_detail(response)}. "
                 "The server needs --enable-lora, VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, "
                 "--max-lora-rank at least lora_r, the same base model, and read access to "
                 f"{self.adapter_dir}"
             )
 
     def _error(self, message: str) -> AgentError:
-        if self._key:
-            message = message.replace(self._key, "***")
-        return AgentError(message)
+        return AgentError(redact(message, self._key))

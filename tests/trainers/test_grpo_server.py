@@ -23,11 +23,12 @@ import gymnasium as gym
 import pytest
 import torch
 
+from palaestra.agents.openai_agent import api_root
 from palaestra.core.env import TextEnv
 from palaestra.core.types import Verdict
 from palaestra.errors import AgentError, ConfigError
 from palaestra.trainers.grpo import GRPOConfig, GRPOTrainer
-from palaestra.trainers.sync import LoRAServerSync, server_root
+from palaestra.trainers.sync import LoRAServerSync
 
 ENV = "GRPOServerSay-v0"
 
@@ -227,9 +228,9 @@ def test_server_generation_needs_lora_and_somewhere_for_the_adapters(tmp_path):
     assert GRPOConfig(output_dir="runs/x").adapter_path == Path("runs/x/adapters")
 
 
-def test_server_root_adds_v1_once():
-    assert server_root("http://h:8000") == "http://h:8000/v1"
-    assert server_root("http://h:8000/v1/") == "http://h:8000/v1"
+def test_the_server_api_root_gets_v1_once():
+    assert api_root("http://h:8000") == "http://h:8000/v1"
+    assert api_root("http://h:8000/v1/") == "http://h:8000/v1"
 
 
 class HalfSaved:
