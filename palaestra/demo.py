@@ -24,7 +24,7 @@ from rich.table import Table
 
 from palaestra.core.types import Trajectory, read_jsonl
 from palaestra.errors import ConfigError
-from palaestra.trainers.loop import LoopConfig, LoopResult, train_loop
+from palaestra.trainers.loop import LoopConfig, LoopResult, changed_settings, train_loop
 
 __all__ = ["DemoConfig", "demo_loop_config", "run_demo"]
 
@@ -114,20 +114,20 @@ def run_demo(config: DemoConfig, *, console: Console | None = None) -> LoopResul
     loop = demo_loop_config(config)
     out = Path(loop.output_dir)
     settings, marker = out / "loop.json", out / "demo.json"
-    if settings.is_file():
-        spelled = json.loads(settings.read_text()).get("output_dir")
+    saved = json.loads(settings.read_text()) if settings.is_file() else None
+    if saved is not None:
+        if not (marker.is_file() or (out / "report.md").is_file()):
+            raise ConfigError(
+                f"{out} holds a training run that is not a demo; the demo would overwrite it: "
+                "choose another output directory (--out)"
+            )
+        spelled = saved.get("output_dir")
         if isinstance(spelled, str) and Path(spelled).resolve() == out.resolve():
             # the same directory written another way: resume it as it was started
             loop = dataclasses.replace(loop, output_dir=spelled)
-    wanted = json.loads(json.dumps(loop.to_dict()))
-    if settings.is_file() and not (marker.is_file() or (out / "report.md").is_file()):
-        raise ConfigError(
-            f"{out} holds a training run that is not a demo; the demo would overwrite it: "
-            "choose another output directory (--out)"
-        )
-    if settings.is_file() and _differs(json.loads(settings.read_text()), wanted):
-        console.print(f"[yellow]{out} holds a demo with other settings: starting it over")
-        shutil.rmtree(out)
+        if changed_settings(saved, loop):
+            console.print(f"[yellow]{out} holds a demo with other settings: starting it over")
+            shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(asdict(config), indent=1) + "\n")
     result = train_loop(loop, console=console)
@@ -258,13 +258,6 @@ def transcript(trajectory: Trajectory, *, max_chars: int = 1200) -> str:
     if trajectory.verdict:
         parts += [f"Verdict: {trajectory.verdict}", ""]
     return "\n".join(parts)
-
-
-def _differs(saved: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    ignored = {"progress"}
-    return {k: v for k, v in saved.items() if k not in ignored} != {
-        k: v for k, v in wanted.items() if k not in ignored
-    }
 
 
 def _same_tasks(

@@ -42,7 +42,7 @@ from rich.table import Table
 from palaestra.core.types import Trajectory
 from palaestra.errors import ConfigError, NoTrainingDataError
 
-__all__ = ["ALGORITHMS", "LoopConfig", "LoopResult", "train_loop"]
+__all__ = ["ALGORITHMS", "LoopConfig", "LoopResult", "changed_settings", "train_loop"]
 
 ALGORITHMS: dict[str, tuple[str, str, str]] = {
     "sft": ("palaestra.trainers.sft", "SFTConfig", "SFTTrainer"),
@@ -281,6 +281,18 @@ def _build(
             "LoRA adapters are merged after each round"
         )
     return config_class(**{**overrides, **{k: v for k, v in loop_set.items() if k in fields}})
+
+
+def changed_settings(saved: dict[str, Any], config: LoopConfig) -> list[str]:
+    """The settings in which ``config`` differs from a run's saved ``loop.json``.
+
+    Those a resumed run may change (``rounds``, ``progress``) are left out.
+    """
+    settings = json.loads(json.dumps(config.to_dict()))  # as saved: tuples are lists in JSON
+    return sorted(
+        k for k in set(settings) | set(saved)
+        if k not in _RESUMABLE and settings.get(k) != saved.get(k)
+    )  # fmt: skip
 
 
 @dataclass
@@ -590,11 +602,7 @@ class _Loop:
                 before = json.loads(settings_file.read_text())
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{settings_file} is not valid JSON ({exc})") from exc
-            changed = sorted(
-                k for k in set(settings) | set(before)
-                if k not in _RESUMABLE and settings.get(k) != before.get(k)
-            )  # fmt: skip
-            if changed:
+            if changed := changed_settings(before, self.config):
                 raise ConfigError(
                     f"{self.out} holds a run with other settings ({', '.join(changed)} differ); "
                     "resume it with the same settings (only rounds may grow) or use another output "

@@ -9,7 +9,7 @@ import pytest
 from palaestra.core.types import read_jsonl
 from palaestra.errors import ConfigError
 from palaestra.rollout import summarize
-from palaestra.trainers.loop import LoopConfig, train_loop
+from palaestra.trainers.loop import LoopConfig, changed_settings, train_loop
 
 RETAIL = {"domain": "retail", "difficulty": 1}  # the shortest system prompt
 
@@ -166,3 +166,15 @@ def test_a_step_dpo_round_mines_pairs_and_trains_on_them(tiny_model_dir, tmp_pat
     assert all(len(p["chosen"]) < len(p["rejected"]) for p in mined)
     assert first["data"]["episodes"] == lines(out / "round-1" / "train.jsonl") == 2
     assert first["train"]["steps"] == 1 and (out / "round-1" / "model" / "training.json").is_file()
+
+
+def test_a_saved_run_differs_only_in_what_changed_not_in_how_json_spells_it():
+    config = LoopConfig(algorithm="grpo", horizons=(2, 4), rounds=2, updates_per_round=1)
+    saved = json.loads(json.dumps(config.to_dict()))  # loop.json: the horizons come back a list
+
+    assert changed_settings(saved, config) == []
+    assert changed_settings(saved | {"rounds": 5, "progress": False}, config) == []
+    assert changed_settings(saved | {"max_turns": 2, "horizons": [2]}, config) == [
+        "horizons",
+        "max_turns",
+    ]
