@@ -9,6 +9,10 @@ One step::
     action ──parse──> error?         -> error observation, world untouched
                       tool calls     -> validate all, then run each -> <tool_response> blocks
                       final answer   -> verifier -> terminal reward in [0, 1]
+
+A final answer is a message with no tool call, or a call of a tool marked
+``@tool(ends_episode=True)`` (``answer "..."``, ``submit``): the text that tool returns is the
+answer the verifier reads.
 """
 
 from __future__ import annotations
@@ -50,9 +54,11 @@ class TextEnv(gym.Env[str, str], ABC):
     - ``_oracle_actions()``: the gold actions for the current task (privileged).
 
     SOME subclasses may set ``toolbox`` (per task), ``code_blocks`` (fenced python blocks
-    become calls of the ``python`` tool), ``reset_options``, ``max_action_chars`` and
+    become calls of the ``python`` tool), ``text_commands`` (lines such as ``click [12]`` are
+    calls of the toolbox's tools), ``reset_options``, ``max_action_chars`` and
     ``max_observation_chars``, and override ``_fork_state`` (a fast fork), ``_render_result``
-    (how a tool's result reads) and ``_end_episode`` (release per-episode resources).
+    (how a tool's result reads), ``_observation`` (what every non-final observation shows, such
+    as the current page) and ``_end_episode`` (release per-episode resources).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 1}
@@ -61,6 +67,7 @@ class TextEnv(gym.Env[str, str], ABC):
     max_action_chars: ClassVar[int] = 65_536
     max_observation_chars: ClassVar[int] = 262_144
     code_blocks: ClassVar[bool] = False
+    text_commands: ClassVar[bool] = False
     reset_options: ClassVar[frozenset[str]] = frozenset({"task_id"})
 
     toolbox: Toolbox | None = None
@@ -120,6 +127,11 @@ class TextEnv(gym.Env[str, str], ABC):
     def _end_episode(self) -> None:
         """Release what the current episode holds (processes, files)."""
 
+    def _observation(self, text: str) -> str:
+        """The observation of a turn that did not end the episode, from the turn's results or
+        error; envs that show their state every turn (a web page) add it here."""
+        return text
+
     # ------------------------------------------------------------------------------- gym API
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -158,21 +170,32 @@ class TextEnv(gym.Env[str, str], ABC):
             raise EnvStateError("the episode has ended; call reset() to start a new one")
         self._turn += 1
         self._actions.append(action)
-        parsed = parse_action(action, max_chars=self.max_action_chars, code_blocks=self.code_blocks)
+        commands = self.toolbox.commands if self.text_commands and self.toolbox else None
+        parsed = parse_action(
+            action,
+            max_chars=self.max_action_chars,
+            code_blocks=self.code_blocks,
+            commands=commands,
+        )
         calls = parsed.tool_calls or [
             ToolCall(name="python", arguments={"code": code}) for code in parsed.code_blocks
         ]
         reward, terminated = 0.0, False
         info: dict[str, Any] = {"turn": self._turn, "tool_calls": [c.model_dump() for c in calls]}
         error: ActionError | None = parsed.error
+        final: str | None = None
         if error is not None:
             observation = f"Error: {error.message}"
         elif calls:
-            observation, error = self._run_calls(calls)
+            observation, error, final = self._run_calls(calls)
         else:
-            self._verdict = self._verify(parsed.text)
+            final = parsed.text
+        if final is not None:
+            self._verdict = self._verify(final)
             reward, terminated, observation = self._verdict.score, True, ""
         truncated = not terminated and self._turn >= self.max_turns
+        if not terminated:
+            observation = self._observation(observation)
         if truncated:
             self._verdict = Verdict(
                 score=0.0,
@@ -195,27 +218,40 @@ class TextEnv(gym.Env[str, str], ABC):
         self._conversation.add_turn(action_to_text(action), observation, done=self._done)
         return observation, float(reward), terminated, truncated, info
 
-    def _run_calls(self, calls: list[ToolCall]) -> tuple[str, ActionError | None]:
-        """Validate every call first, so one bad call rejects the turn with nothing done."""
+    def _run_calls(self, calls: list[ToolCall]) -> tuple[str, ActionError | None, str | None]:
+        """Validate every call first, so one bad call rejects the turn with nothing done.
+
+        Returns the results, the first error, and the final answer when the last call was one
+        of a tool that ends the episode (and it ran).
+        """
         if self.toolbox is None:
-            return "Error: this environment has no tools; write your final answer.", ActionError(
-                type="unknown_tool", message="this environment has no tools"
-            )
+            message = "this environment has no tools; write your final answer."
+            return f"Error: {message}", ActionError(type="unknown_tool", message=message), None
         checked = []
-        for call in calls:
+        for number, call in enumerate(calls, start=1):
             arguments, error = self.toolbox.validate(call)
+            if error is None and number < len(calls) and self.toolbox.tools[call.name].ends_episode:
+                error = ActionError(
+                    type="invalid_action",
+                    message=f"{call.name} ends the episode, so it must be the last action of "
+                    "your message.",
+                )
             if error is not None:
                 note = "" if len(calls) == 1 else " None of the calls in this message were run."
-                return f"Error: {error.message}{note}", error
+                return f"Error: {error.message}{note}", error, None
             checked.append((call.name, arguments))
         blocks, first_error = [], None
         for name, arguments in checked:
             try:
-                blocks.append(self._render_result(name, self._call_tool(name, arguments)))
+                result = self._call_tool(name, arguments)
             except ToolError as refusal:
                 blocks.append(tool_response(name, error=str(refusal)))
                 first_error = first_error or ActionError(type="tool_error", message=str(refusal))
-        return "\n".join(blocks), first_error
+                continue
+            if self.toolbox.tools[name].ends_episode:
+                return "\n".join(blocks), first_error, str(result)
+            blocks.append(self._render_result(name, result))
+        return "\n".join(blocks), first_error, None
 
     def render(self) -> str:
         """The episode so far as a readable transcript, with the verdict once it ended."""

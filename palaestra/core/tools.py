@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from palaestra.core.parsing import ActionError
+from palaestra.core.parsing import ActionError, Commands
 from palaestra.core.types import ToolCall, ToolSpec
 
 __all__ = ["Tool", "Toolbox", "tool"]
@@ -39,10 +39,27 @@ _EXPECTED_BY_ERROR = {
 }
 
 
-def tool(fn: F) -> F:
-    """Mark a method as a tool the agent may call; its docstring's first line describes it."""
-    setattr(fn, _TOOL_MARK, True)
-    return fn
+@typing.overload
+def tool(fn: F, /) -> F: ...
+
+
+@typing.overload
+def tool(*, ends_episode: bool = False) -> Callable[[F], F]: ...
+
+
+def tool(fn: F | None = None, /, *, ends_episode: bool = False) -> F | Callable[[F], F]:
+    """Mark a method as a tool the agent may call; its docstring's first line describes it.
+
+    ``@tool(ends_episode=True)`` marks a tool whose call is the agent's last word (``answer``,
+    ``submit``): it must be the last call of its message, and the text it returns is the final
+    answer the env verifies.
+    """
+
+    def mark(method: F) -> F:
+        setattr(method, _TOOL_MARK, {"ends_episode": ends_episode})
+        return method
+
+    return mark(fn) if fn is not None else mark
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,9 @@ class Tool:
     spec: ToolSpec
     usage: str
     method: Callable[..., Any]
+    ends_episode: bool = False
+    parameters: tuple[tuple[str, Any], ...] = ()
+    """The parameters in order, as ``(name, annotation)``."""
 
 
 class Toolbox:
@@ -65,6 +85,8 @@ class Toolbox:
     def __init__(self, tools: dict[str, Tool]) -> None:
         self.tools = tools
         self.specs = [t.spec.to_openai() for t in tools.values()]
+        self.commands = Commands({name: t.parameters for name, t in tools.items()})
+        """The tools as one-line commands, for envs that read ``click [12]`` as a call."""
 
     @classmethod
     def of(cls, world_class: type) -> Toolbox:
@@ -109,15 +131,18 @@ class Toolbox:
 
 
 def _build_tool(fn: Callable[..., Any]) -> Tool:
+    mark = getattr(fn, _TOOL_MARK)
     hints = typing.get_type_hints(fn)
     doc = inspect.getdoc(fn) or ""
     summary, arg_docs = _parse_docstring(doc)
     fields: dict[str, Any] = {}
     usage_parts = []
+    parameters = []
     for name, param in inspect.signature(fn).parameters.items():
         if name == "self":
             continue
         annotation = hints.get(name, Any)
+        parameters.append((name, annotation))
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (annotation, default)
         shown = _type_name(annotation)
@@ -133,7 +158,8 @@ def _build_tool(fn: Callable[..., Any]) -> Tool:
             schema["properties"][name]["description"] = text
     usage = f"{fn.__name__}({', '.join(usage_parts)})"
     spec = ToolSpec(name=fn.__name__, description=summary, parameters=schema)
-    return Tool(fn.__name__, summary, model, spec, usage, fn)
+    ends = bool(mark.get("ends_episode")) if isinstance(mark, dict) else False
+    return Tool(fn.__name__, summary, model, spec, usage, fn, ends, tuple(parameters))
 
 
 def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
