@@ -57,7 +57,7 @@ class TextEnv(gym.Env[str, str], ABC):
     become calls of the ``python`` tool), ``text_commands`` (lines such as ``click [12]`` are
     calls of the toolbox's tools), ``reset_options``, ``max_action_chars`` and
     ``max_observation_chars``, and override ``_fork_state`` (a fast fork), ``_render_result``
-    (how a tool's result reads), ``_observation`` (what every non-final observation shows, such
+    (how a tool's result reads), ``_render_error`` (how a refusal reads), ``_observation`` (what every non-final observation shows, such
     as the current page) and ``_end_episode`` (release per-episode resources).
     """
 
@@ -120,6 +120,10 @@ class TextEnv(gym.Env[str, str], ABC):
         """How a tool's result reads in the observation; by default a JSON ``<tool_response>``."""
         return tool_response(name, result=result)
 
+    def _render_error(self, name: str, message: str) -> str:
+        """How a tool's refusal reads in the observation; by default a JSON ``<tool_response>``."""
+        return tool_response(name, error=message)
+
     def _fork_state(self) -> TextEnv | None:
         """A fast fork for envs whose state is cheap to copy; None falls back to replay."""
         return None
@@ -128,8 +132,10 @@ class TextEnv(gym.Env[str, str], ABC):
         """Release what the current episode holds (processes, files)."""
 
     def _observation(self, text: str) -> str:
-        """The observation of a turn that did not end the episode, from the turn's results or
-        error; envs that show their state every turn (a web page) add it here."""
+        """The observation of a turn that did not end the episode, from its results or error.
+
+        Envs that show their state every turn (a web page) add it here.
+        """
         return text
 
     # ------------------------------------------------------------------------------- gym API
@@ -245,7 +251,7 @@ class TextEnv(gym.Env[str, str], ABC):
             try:
                 result = self._call_tool(name, arguments)
             except ToolError as refusal:
-                blocks.append(tool_response(name, error=str(refusal)))
+                blocks.append(self._render_error(name, str(refusal)))
                 first_error = first_error or ActionError(type="tool_error", message=str(refusal))
                 continue
             if self.toolbox.tools[name].ends_episode:

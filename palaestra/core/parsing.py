@@ -177,14 +177,19 @@ def _call_form(text: str) -> tuple[list[Any], dict[str, Any]]:
 def parse_action(
     action: Any, *, max_chars: int, code_blocks: bool = False, commands: Commands | None = None
 ) -> ParsedAction:
-    """Parse one action. ``code_blocks`` also extracts fenced python blocks (code envs);
-    ``commands`` reads lines that start with a command name as calls of that tool."""
+    """Parse one action.
+
+    ``code_blocks`` also extracts fenced python blocks (code envs); ``commands`` reads lines
+    that start with a command name as calls of that tool.
+    """
     if isinstance(action, str):
         return _parse_text(action, max_chars=max_chars, code_blocks=code_blocks, commands=commands)
     if isinstance(action, ToolCall):
         return ParsedAction(text="", tool_calls=[action])
     if isinstance(action, Mapping) and "role" in action:
-        return _parse_message(action, max_chars=max_chars, code_blocks=code_blocks, commands=commands)
+        return _parse_message(
+            action, max_chars=max_chars, code_blocks=code_blocks, commands=commands
+        )
     if isinstance(action, Mapping):
         call, problem = _call_from_mapping(action)
         if problem:
