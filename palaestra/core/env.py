@@ -57,8 +57,9 @@ class TextEnv(gym.Env[str, str], ABC):
     become calls of the ``python`` tool), ``text_commands`` (lines such as ``click [12]`` are
     calls of the toolbox's tools), ``reset_options``, ``max_action_chars`` and
     ``max_observation_chars``, and override ``_fork_state`` (a fast fork), ``_render_result``
-    (how a tool's result reads), ``_render_error`` (how a refusal reads), ``_observation`` (what every non-final observation shows, such
-    as the current page) and ``_end_episode`` (release per-episode resources).
+    (how a tool's result reads), ``_render_error`` (how a refusal reads), ``_observation``
+    (what every non-final observation shows, such as the current page) and ``_end_episode``
+    (release per-episode resources).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 1}
