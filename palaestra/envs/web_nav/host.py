@@ -19,6 +19,7 @@ two ways, with the same app and the same semantics:
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import socket
 import threading
@@ -35,6 +36,7 @@ from palaestra.errors import EnvStateError, MissingDependencyError
 __all__ = ["COOKIE", "Host", "host"]
 
 COOKIE = "palaestra_session"
+_log = logging.getLogger("palaestra.web_nav")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -179,6 +181,27 @@ async def _plain(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _run(loop: asyncio.AbstractEventLoop, coroutine: Any) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop.run_until_complete(coroutine)
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as exc:  # re-raised in the calling thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+
+
 class _InProcessTransport(httpx.BaseTransport):
     """Calls the ASGI app directly: the request never leaves the process.
 
@@ -227,15 +250,12 @@ class _InProcessTransport(httpx.BaseTransport):
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        coroutine = self.app(scope, receive, send)
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop.run_until_complete(coroutine)
-        else:
-            worker = threading.Thread(target=asyncio.run, args=(coroutine,))
-            worker.start()
-            worker.join()
+            _run(self._loop, self.app(scope, receive, send))
+        except Exception:  # a bug in a site is its 500 page, as over HTTP; the log says why
+            _log.exception("WebNav site error on %s %s", request.method, request.url.path)
+            if not chunks:
+                status, headers, chunks = 500, [], [b"Internal Server Error"]
         return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
 
     def close(self) -> None:

@@ -65,6 +65,8 @@ class NotesSite(Site):
             number = int(request.path_params["number"])
             session = session_of(request)
             row = session.database.execute("SELECT * FROM notes WHERE id = ?", (number,)).fetchone()
+            if row is None:
+                return HTMLResponse(layout(self, "Not found", "<h1>No such note</h1>"), 404)
             error = ""
             if request.method == "POST":
                 form = await request.form()
@@ -357,3 +359,73 @@ def test_a_session_cannot_reach_another_site_or_episode():
     assert client.get("/shop/").status_code == 403
     env.close()
     assert client.get("/notes/").status_code == 403
+
+
+# ------------------------------------------------------------------ arbitrary actions (fuzz)
+def _random_action(rng: random.Random, page_size: int) -> Any:
+    element = rng.choice([rng.randint(1, max(page_size, 1)), rng.randint(-3, 200), 0])
+    text = rng.choice(["", "x", "Ünïcode ✓", "a" * 300, '"quoted"', "12345", "2026-02-30", "\\"])
+    junk = "".join(rng.choice("[]()'\"\\ <>{}:/abc123\n\t") for _ in range(rng.randint(0, 30)))
+    return rng.choice(
+        [
+            f"click [{element}]",
+            f"click('{element}')",
+            f'type [{element}] "{text}"',
+            f"type [{element}] {text}",
+            f'select [{element}] "{text}"',
+            f"check [{element}]",
+            rng.choice(["scroll down", "scroll up", "scroll sideways", "scroll"]),
+            rng.choice(['goto "/notes/"', 'goto "/notes/note/2"', 'goto "/notes/note/99"',
+                        'goto "//evil.example/x"', 'goto "javascript:alert(1)"',
+                        'goto "/notes/../shop/"', 'goto "http://127.0.0.1:1/notes/"',
+                        "goto", 'goto ""', f'goto "{junk}"']),  # fmt: skip
+            "back",
+            junk,
+            f"click [{element}]\ntype [{element}] \"{text}\"",
+            '<tool_call>{"name": "click", "arguments": {"id": "%s"}}</tool_call>' % text,
+            {"name": "select", "arguments": {"id": element, "option": 3}},
+            {"name": "type", "arguments": {"id": element}},
+            rng.choice([None, 3.5, [], ["click [1]"], b"bytes"]),
+        ]
+    )
+
+
+def _state(env: Any) -> tuple[Any, ...]:
+    unwrapped = env.unwrapped
+    from palaestra.envs.web_nav.sites.base import snapshot
+
+    tables = [r[0] for r in unwrapped.session.database.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")]  # fmt: skip
+    return (
+        snapshot(unwrapped.session.database, tables),
+        unwrapped.navigator.view(),
+        list(unwrapped.navigator.history),
+    )
+
+
+def fuzz(env: Any, seed: int, actions: int) -> int:
+    """Play arbitrary actions; a rejected single action must leave everything as it was."""
+    rng = random.Random(seed)
+    env.reset(seed=seed)
+    rejected = 0
+    for _ in range(actions):
+        action = _random_action(rng, len(env.unwrapped.navigator.backend.page.elements))
+        before = _state(env)
+        single = not (isinstance(action, str) and "\n" in action)
+        obs, reward, terminated, truncated, info = env.step(action)
+        assert isinstance(obs, str) and 0.0 <= reward <= 1.0
+        if info["error"] is not None:
+            rejected += 1
+            assert obs.startswith("Error: ") or "Error: " in obs
+            if single:
+                assert _state(env) == before, action
+        if terminated or truncated:
+            env.reset(seed=rng.randrange(1000))
+    return rejected
+
+
+def test_arbitrary_actions_never_raise_and_rejections_change_nothing():
+    env = make(max_turns=1000)
+    rejected = fuzz(env, seed=0, actions=600)
+    assert rejected > 200
+    env.close()
