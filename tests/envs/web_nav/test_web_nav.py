@@ -18,6 +18,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("lxml")
 
 import palaestra  # noqa: E402
+from palaestra.core.types import ToolCall  # noqa: E402
 from palaestra.envs.web_nav import tasks as web  # noqa: E402
 from palaestra.envs.web_nav.sites import SITES, register_site  # noqa: E402
 from palaestra.envs.web_nav.sites.base import Site, World, esc, layout, session_of  # noqa: E402
@@ -375,14 +376,24 @@ def _random_action(rng: random.Random, page_size: int) -> Any:
             f'select [{element}] "{text}"',
             f"check [{element}]",
             rng.choice(["scroll down", "scroll up", "scroll sideways", "scroll"]),
-            rng.choice(['goto "/notes/"', 'goto "/notes/note/2"', 'goto "/notes/note/99"',
-                        'goto "//evil.example/x"', 'goto "javascript:alert(1)"',
-                        'goto "/notes/../shop/"', 'goto "http://127.0.0.1:1/notes/"',
-                        "goto", 'goto ""', f'goto "{junk}"']),  # fmt: skip
+            rng.choice(
+                [
+                    'goto "/notes/"',
+                    'goto "/notes/note/2"',
+                    'goto "/notes/note/99"',
+                    'goto "//evil.example/x"',
+                    'goto "javascript:alert(1)"',
+                    'goto "/notes/../shop/"',
+                    'goto "http://127.0.0.1:1/notes/"',
+                    "goto",
+                    'goto ""',
+                    f'goto "{junk}"',
+                ]
+            ),  # fmt: skip
             "back",
             junk,
-            f"click [{element}]\ntype [{element}] \"{text}\"",
-            '<tool_call>{"name": "click", "arguments": {"id": "%s"}}</tool_call>' % text,
+            f'click [{element}]\ntype [{element}] "{text}"',
+            ToolCall(name="click", arguments={"id": text}).to_text(),
             {"name": "select", "arguments": {"id": element, "option": 3}},
             {"name": "type", "arguments": {"id": element}},
             rng.choice([None, 3.5, [], ["click [1]"], b"bytes"]),

@@ -1,0 +1,42 @@
+"""WebNav-v0 with the agents, the rollout engine and a trainer, unchanged: a user's first run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("lxml")
+pytest.importorskip("starlette")
+
+from palaestra.agents import OracleAgent  # noqa: E402
+from palaestra.cli import main  # noqa: E402
+from palaestra.rollout import collect, summarize  # noqa: E402
+
+
+def test_collect_with_the_oracle_and_a_model_agent(tiny_agent):
+    oracle = collect("WebNav-v0", OracleAgent, episodes=6, num_envs=3, env_kwargs={"site": "wiki"})
+    assert summarize(oracle).success_rate == 1.0
+    assert all(t.messages[-1].role == "assistant" for t in oracle)
+    played = collect("WebNav-v0", tiny_agent, episodes=3, num_envs=3, max_turns=2)
+    assert summarize(played).success_rate == 0.0
+    assert all(
+        t.messages[0].role == "system" and "click [id]" in t.messages[0].content for t in played
+    )
+
+
+def test_palaestra_train_sft_runs_a_round_on_web_nav(capsys, tiny_model_dir, tmp_path):
+    out = tmp_path / "sft"
+    args = ["train", "sft", "--env", "WebNav-v0", "--model", str(tiny_model_dir)]
+    args += ["--rounds", "1", "--tasks", "1", "--group-size", "2", "--eval-episodes", "2"]
+    args += ["--max-turns", "8", "--max-new-tokens", "4", "--warmup-episodes", "2"]
+    args += ["--env-arg", "site=wiki", "--env-arg", "difficulty=1", "--set", "max_steps=1"]
+    args += ["--out", str(out)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 0, captured.err
+    results = json.loads((out / "results.json").read_text())
+    stages = {s["stage"]: s for s in results["stages"]}
+    assert "warmup" in stages and stages["warmup"]["train"]["steps"] >= 1
+    assert (out / "warmup" / "oracle.jsonl").read_text().count('"success": true') == 2
