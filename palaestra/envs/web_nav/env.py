@@ -204,7 +204,8 @@ class WebNavEnv(TextEnv):
 
     def _resolve_plan(self, task: WebTask) -> list[str]:
         args, kwargs = self._init_args
-        shadow = type(self)(*args, **kwargs)
+        # The shadow episode plays the whole plan whatever this episode's turn limit is.
+        shadow = type(self)(*args, **{**kwargs, "max_turns": len(task.draft.plan) + 1})
         try:
             shadow.reset(options={"task_id": task.id})
             actions = []
