@@ -19,7 +19,6 @@ browser backend.
 
 from __future__ import annotations
 
-import copy
 import random
 import re
 from collections.abc import Iterator, Sequence
@@ -180,7 +179,8 @@ def make_task(site: str, difficulty: int, index: int) -> WebTask | None:
     draft = rng.choice(templates)(world, rng)
     if draft is None:
         return None
-    final_state = copy.deepcopy(world.initial_state)
+    # Rows are replaced or dropped, never changed in place: copying the tables is enough.
+    final_state = {table: dict(rows) for table, rows in world.initial_state.items()}
     for table, rows in draft.changes.items():
         if table not in final_state:
             raise TaskError(f"{site} template changes {table!r}, which is not a state table")

@@ -15,8 +15,9 @@ Conventions every site keeps, because the renderer and both backends rely on the
   ``method="post"`` with named fields and labels (``<label for=...>`` or a wrapping label), and
   the server validates what is posted, answering with the form again and an error message.
 - An element that only works with JavaScript carries ``data-js`` (a button that fetches, a
-  client-side filter box). Its script goes through `SCRIPT_HELPERS` (``palaestraFetch``), which
-  counts requests in flight so the browser backend knows when the page has settled. The text
+  client-side filter box). Its script runs its work in `SCRIPT_HELPERS`' ``palaestraWork``
+  (or fetches with ``palaestraFetch``), which counts what is in flight so the browser backend
+  knows when the page has settled. The text
   backend refuses to click such an element and says the page needs ``backend="browser"``.
 - What the verifier compares is in the tables named by ``state_tables``; scratch state (a
   cart) may live elsewhere.
@@ -171,13 +172,18 @@ def _world(site_class: type[Site], seed: int) -> World:
 
 SCRIPT_HELPERS = """
 window.__palaestraPending = 0;
-async function palaestraFetch(url, options) {
+async function palaestraWork(job) {
   window.__palaestraPending += 1;
-  try { return await fetch(url, Object.assign({credentials: "same-origin"}, options || {})); }
-  finally { window.__palaestraPending -= 1; }
+  try { return await job(); } finally { window.__palaestraPending -= 1; }
+}
+function palaestraFetch(url, options) {
+  const settings = Object.assign({credentials: "same-origin"}, options || {});
+  return palaestraWork(() => fetch(url, settings));
 }
 """
-"""Scripts fetch through ``palaestraFetch`` so the browser backend can wait for them."""
+"""What page scripts use so the browser backend knows when a page has settled: it waits until
+no ``palaestraWork`` job is running. Wrap a handler's whole work, fetch and DOM update, in
+``palaestraWork(async () => {...})``; ``palaestraFetch`` counts a bare fetch."""
 
 
 def layout(

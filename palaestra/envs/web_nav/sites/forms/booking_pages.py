@@ -102,10 +102,7 @@ async def service_detail(request: Request) -> Response:
 
 
 _SLOTS_SCRIPT = """
-document.getElementById("show-times").addEventListener("click", async () => {
-  // Held pending until the drop-down is filled, so the page only settles once it shows them.
-  window.__palaestraPending += 1;
-  try {
+document.getElementById("show-times").addEventListener("click", () => palaestraWork(async () => {
     const status = document.getElementById("slot-status");
     const time = document.getElementById("f-time");
     const query = new URLSearchParams({
@@ -121,10 +118,7 @@ document.getElementById("show-times").addEventListener("click", async () => {
     status.textContent = found.times.length
       ? "Available times on " + found.date + ": " + found.times.join(", ") + "."
       : "No times are left on " + found.date + ". Try another day.";
-  } finally {
-    window.__palaestraPending -= 1;
-  }
-});
+}));
 """
 
 
