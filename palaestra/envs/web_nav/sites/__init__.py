@@ -20,13 +20,12 @@ def register_site(site: Site) -> None:
 
 
 def _register() -> None:
-    import importlib  # TEMPORARY while the sites are written
+    from palaestra.envs.web_nav.sites.forms import FormsSite
+    from palaestra.envs.web_nav.sites.shop import ShopSite
+    from palaestra.envs.web_nav.sites.wiki import WikiSite
 
-    for mod, cls in [("forms", "FormsSite"), ("shop", "ShopSite"), ("wiki", "WikiSite")]:
-        try:
-            register_site(getattr(importlib.import_module(f"palaestra.envs.web_nav.sites.{mod}"), cls)())
-        except Exception:  # noqa: BLE001
-            pass
+    for site in (ShopSite(), WikiSite(), FormsSite()):
+        register_site(site)
 
 
 _register()
