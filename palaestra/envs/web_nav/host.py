@@ -140,8 +140,11 @@ class Host:
             raise MissingDependencyError(
                 "the browser backend serves the sites with uvicorn: pip install 'palaestra[web]'"
             ) from exc
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Small pages go out at once (asyncio sets this only for sockets it knows are TCP;
+        # accepted sockets inherit it): without it each response waits for a delayed ACK.
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         listener.bind(("127.0.0.1", 0))
         port = listener.getsockname()[1]
         config = uvicorn.Config(self, log_level="warning", lifespan="off", access_log=False)
