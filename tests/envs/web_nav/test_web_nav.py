@@ -21,7 +21,14 @@ import palaestra  # noqa: E402
 from palaestra.core.types import ToolCall  # noqa: E402
 from palaestra.envs.web_nav import tasks as web  # noqa: E402
 from palaestra.envs.web_nav.sites import SITES, register_site  # noqa: E402
-from palaestra.envs.web_nav.sites.base import Site, World, esc, layout, session_of  # noqa: E402
+from palaestra.envs.web_nav.sites.base import (  # noqa: E402
+    Site,
+    World,
+    esc,
+    layout,
+    posted,
+    session_of,
+)
 
 NOTES = ["Alpha", "Bravo", "Charlie", "Delta"]
 
@@ -70,7 +77,7 @@ class NotesSite(Site):
                 return HTMLResponse(layout(self, "Not found", "<h1>No such note</h1>"), 404)
             error = ""
             if request.method == "POST":
-                form = await request.form()
+                form = await posted(request)
                 comment = str(form.get("comment", "")).strip()
                 if not comment:
                     error = '<p class="error">Write a comment.</p>'

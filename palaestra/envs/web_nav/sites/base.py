@@ -10,7 +10,7 @@ episodes never see each other's carts, orders or accounts.
 Conventions every site keeps, because the renderer and both backends rely on them:
 
 - Endpoints are ``async def`` and never block (the database is in memory); they read the
-  episode's state with `session_of(request)`.
+  episode's state with `session_of(request)` and a posted form with `posted(request)`.
 - Pages are full HTML documents built with `layout`; forms use ``method="get"`` or
   ``method="post"`` with named fields and labels (``<label for=...>`` or a wrapping label), and
   the server validates what is posted, answering with the form again and an error message.
@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -49,6 +50,7 @@ __all__ = [
     "World",
     "esc",
     "layout",
+    "posted",
     "session_of",
     "snapshot",
 ]
@@ -102,6 +104,12 @@ def session_of(request: Request) -> Session:
     """The episode's session, set by the host from the session cookie."""
     found: Session = request.state.session
     return found
+
+
+async def posted(request: Request) -> dict[str, str]:
+    """The fields of a posted urlencoded form (the last value of a repeated name wins)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return dict(parse_qsl(body, keep_blank_values=True))
 
 
 def snapshot(

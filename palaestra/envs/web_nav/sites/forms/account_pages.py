@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, session_of
+from palaestra.envs.web_nav.sites.base import esc, posted, session_of
 from palaestra.envs.web_nav.sites.forms.booking_pages import today_line
 from palaestra.envs.web_nav.sites.forms.rules import (
     validate_settings,
@@ -27,7 +27,6 @@ from palaestra.envs.web_nav.sites.forms.widgets import (
     href,
     notice,
     page,
-    posted,
     radios,
     select_field,
     text_field,

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, session_of
+from palaestra.envs.web_nav.sites.base import esc, posted, session_of
 from palaestra.envs.web_nav.sites.forms.rules import (
     BOOKINGS_PER_PAGE,
     cancellable,
@@ -33,7 +33,6 @@ from palaestra.envs.web_nav.sites.forms.widgets import (
     href,
     notice,
     page,
-    posted,
     select_field,
     text_field,
     textarea_field,

@@ -8,9 +8,7 @@ field it is about.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from urllib.parse import parse_qsl
 
-from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from palaestra.envs.web_nav.sites.base import esc, layout
@@ -22,18 +20,11 @@ __all__ = [
     "href",
     "notice",
     "page",
-    "posted",
     "radios",
     "select_field",
     "text_field",
     "textarea_field",
 ]
-
-
-async def posted(request: Request) -> dict[str, str]:
-    """The urlencoded fields of a POST (the last value of a repeated name wins)."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return dict(parse_qsl(body, keep_blank_values=True))
 
 
 def _error(errors: Mapping[str, str], name: str) -> str:

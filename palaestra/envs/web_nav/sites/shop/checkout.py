@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, session_of
+from palaestra.envs.web_nav.sites.base import esc, posted, session_of
 from palaestra.envs.web_nav.sites.shop.catalog import COUNTRIES, Catalog, Product
 from palaestra.envs.web_nav.sites.shop.orders import (
     EXPRESS_CENTS,
@@ -31,7 +31,6 @@ from palaestra.envs.web_nav.sites.shop.orders import (
 )
 from palaestra.envs.web_nav.sites.shop.pages import (
     catalog_of,
-    form_of,
     not_found,
     options_html,
     page,
@@ -77,7 +76,7 @@ def _choice_error(product: Product, kind: str, value: str) -> str | None:
 async def add_to_cart(request: Request) -> Response:
     """Add a product with its options to the cart, or refuse with the reason on the form."""
     catalog = catalog_of(request)
-    form = await form_of(request)
+    form = await posted(request)
     pid = form.get("product", "")
     product = catalog.by_id.get(int(pid)) if pid.isdigit() else None
     if product is None:
@@ -121,7 +120,7 @@ def _line_key(line: Line) -> str:
 
 async def remove_from_cart(request: Request) -> Response:
     """Take a line out of the cart."""
-    key = (await form_of(request)).get("line", "")
+    key = (await posted(request)).get("line", "")
     cart = _cart(request)
     cart[:] = [line for line in cart if _line_key(line) != key]
     return _redirect("/cart")
@@ -225,7 +224,7 @@ async def checkout(request: Request) -> Response:
 async def place_order(request: Request) -> Response:
     """Validate the checkout form, store the order and show its confirmation."""
     catalog = catalog_of(request)
-    form = {k: " ".join(v.split()) for k, v in (await form_of(request)).items()}
+    form = {k: " ".join(v.split()) for k, v in (await posted(request)).items()}
     cart = _cart(request)
     errors: dict[str, str] = {}
     for key, message in (

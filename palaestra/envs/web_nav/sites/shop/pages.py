@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -25,7 +25,6 @@ __all__ = [
     "PAGE_SIZE",
     "ROUTES",
     "catalog_of",
-    "form_of",
     "options_html",
     "page",
     "parse_price",
@@ -40,12 +39,6 @@ def catalog_of(request: Request) -> Catalog:
     """The catalog of the episode's world."""
     catalog: Catalog = session_of(request).world.data
     return catalog
-
-
-async def form_of(request: Request) -> dict[str, str]:
-    """A posted urlencoded form as a dict (the last value of a repeated field wins)."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return dict(parse_qsl(body, keep_blank_values=True))
 
 
 def page(

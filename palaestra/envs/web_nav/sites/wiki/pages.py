@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, layout, session_of
+from palaestra.envs.web_nav.sites.base import esc, layout, posted, session_of
 from palaestra.envs.web_nav.sites.wiki.articles import TOP_CATEGORIES, href
 from palaestra.envs.web_nav.sites.wiki.database import search_matches
 
@@ -325,7 +325,7 @@ async def watchlist(request: Request) -> Response:
     session = session_of(request)
     database = session.database
     if request.method == "POST":
-        form = await request.form()
+        form = await posted(request)
         slug, action = str(form.get("slug", "")), str(form.get("action", ""))
         row = database.execute("SELECT title FROM articles WHERE slug = ?", (slug,)).fetchone()
         if row is None:
@@ -378,7 +378,7 @@ async def report(request: Request) -> Response:
     fields: list[str] = json.loads(row["fields"])
     chosen, correction, errors = "", "", {}
     if request.method == "POST":
-        form = await request.form()
+        form = await posted(request)
         chosen = str(form.get("field", ""))
         correction = " ".join(str(form.get("correction", "")).split())
         if chosen not in fields:
