@@ -28,7 +28,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import httpx
 
 from palaestra.envs.web_nav.host import COOKIE, Host
-from palaestra.envs.web_nav.page import Element, Page, is_hidden, parse_document, render
+from palaestra.envs.web_nav.page import Element, Page, parse_document, render
 from palaestra.errors import EnvStateError, ToolError
 
 __all__ = ["Backend", "TextBackend"]
@@ -75,6 +75,8 @@ def _field_value(node: Any) -> tuple[str, str] | None:
     if not name or node.get("disabled") is not None:
         return None
     tag = node.tag
+    if tag == "button":
+        return None
     if tag == "textarea":
         return name, node.text_content()
     if tag == "select":
@@ -144,14 +146,15 @@ class TextBackend(Backend):
             return "Nothing happened."
         if form.get("data-js") is not None:
             raise ToolError(NEEDS_JAVASCRIPT.format(what="this form"))
-        fields = [
-            pair
-            for control in form.iter("input", "select", "textarea")
-            if not is_hidden(control) or control.get("type") == "hidden"
-            if (pair := _field_value(control)) is not None
-        ]
-        if button.get("name"):
-            fields.append((button.get("name"), button.get("value") or ""))
+        # As a browser does: every named, enabled control in document order, shown or not,
+        # and of the buttons only the one pressed.
+        fields = []
+        for control in form.iter("input", "select", "textarea", "button"):
+            if control is button:
+                if button.get("name"):
+                    fields.append((button.get("name"), button.get("value") or ""))
+            elif (pair := _field_value(control)) is not None:
+                fields.append(pair)
         action = urljoin(self.page.url, form.get("action") or self.page.url)
         if (form.get("method") or "get").lower() == "post":
             self._load(

@@ -237,21 +237,29 @@ class _InProcessTransport(httpx.BaseTransport):
         status = 500
         headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
+        complete: asyncio.Event | None = None
 
         async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            # The client stays connected until the response is complete: file and streaming
+            # responses stop sending when they hear of a disconnect.
+            nonlocal sent, complete
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            complete = complete or asyncio.Event()
+            await complete.wait()
+            return {"type": "http.disconnect"}
 
         async def send(message: MutableMapping[str, Any]) -> None:
-            nonlocal status, headers
+            nonlocal status, headers, complete
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    complete = complete or asyncio.Event()
+                    complete.set()
 
         try:
             _run(self._loop, self.app(scope, receive, send))

@@ -38,11 +38,8 @@ _BLOCK = frozenset(
     }
 )  # fmt: skip
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_TEXT_INPUTS = frozenset(
-    {"", "text", "search", "email", "password", "number", "tel", "url", "date", "time",
-     "datetime-local", "month", "week"}
-)  # fmt: skip
 _BUTTON_INPUTS = frozenset({"submit", "button", "reset", "image"})
+_NOT_TEXT_INPUTS = frozenset({"checkbox", "radio", "hidden", "file", "color", "range"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 NODE_ATTRIBUTE = "data-palaestra-node"
 """Set by the browser backend on every element, so a numbered element can be found again."""
@@ -241,7 +238,7 @@ class _Renderer:
         if kind in ("checkbox", "radio"):
             state = "true" if node.get("checked") is not None else "false"
             self.element(node, kind, name, f" checked={state}")
-        elif kind in _TEXT_INPUTS or tag == "textarea":
+        elif kind not in _NOT_TEXT_INPUTS:  # browsers read an unknown type as text
             value = node.text_content() if tag == "textarea" else (node.get("value") or "")
             if kind == "password":
                 value = "•" * len(value)
