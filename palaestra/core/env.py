@@ -58,8 +58,8 @@ class TextEnv(gym.Env[str, str], ABC):
     calls of the toolbox's tools), ``reset_options``, ``max_action_chars`` and
     ``max_observation_chars``, and override ``_fork_state`` (a fast fork), ``_render_result``
     (how a tool's result reads), ``_render_error`` (how a refusal reads), ``_observation``
-    (what every non-final observation shows, such as the current page) and ``_end_episode``
-    (release per-episode resources).
+    (what every non-final observation shows, such as the current page), ``_ended`` (the world
+    ended the episode by itself) and ``_end_episode`` (release per-episode resources).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 1}
@@ -132,6 +132,13 @@ class TextEnv(gym.Env[str, str], ABC):
     def _end_episode(self) -> None:
         """Release what the current episode holds (processes, files)."""
 
+    def _ended(self) -> str | None:
+        """The final answer when the world itself ended the episode in this turn, else None.
+
+        Asked after a turn's calls ran: a task page that scored itself, a game that is over.
+        """
+        return None
+
     def _observation(self, text: str) -> str:
         """The observation of a turn that did not end the episode, from its results or error.
 
@@ -195,6 +202,7 @@ class TextEnv(gym.Env[str, str], ABC):
             observation = f"Error: {error.message}"
         elif calls:
             observation, error, final = self._run_calls(calls)
+            final = final if final is not None else self._ended()
         else:
             final = parsed.text
         if final is not None:

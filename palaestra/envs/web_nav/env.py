@@ -23,13 +23,12 @@ from palaestra.core.parsing import TOOL_CALL_FORMAT
 from palaestra.core.types import ToolCall, Verdict
 from palaestra.envs.web_nav.backends import Backend, TextBackend
 from palaestra.envs.web_nav.host import Host, host
+from palaestra.envs.web_nav.miniwob import MiniWoBTask, MiniWoBTasks
 from palaestra.envs.web_nav.navigator import Navigator
-from palaestra.envs.web_nav.sites import SITES
-from palaestra.envs.web_nav.sites.base import Session, snapshot
+from palaestra.envs.web_nav.sites.base import Session
 from palaestra.envs.web_nav.tasks import Step, WebTask, WebTasks
 from palaestra.errors import ConfigError, EnvStateError
-from palaestra.tasks import Split, diff_states
-from palaestra.tasks.normalize import typed_match
+from palaestra.tasks import Split
 
 __all__ = ["WebNavEnv"]
 
@@ -60,8 +59,11 @@ class WebNavEnv(TextEnv):
     """Navigate a website to answer a question or get something done.
 
     Args:
-        site: ``"shop"``, ``"wiki"``, ``"forms"`` or a list of them; all by default.
+        site: ``"shop"``, ``"wiki"``, ``"forms"`` or a list of them; all by default. Or
+            ``"miniwob"``: MiniWoB++'s task pages (browser backend only), scored by the page.
         difficulty: level 1-3 (how many pages and actions the task needs), or a list of them.
+        task: with ``site="miniwob"``, the MiniWoB++ task name(s); by default those whose
+            targets are links, buttons and fields (`MINIWOB_FORM_TASKS`).
         split: ``"train"`` or ``"test"``; disjoint by construction.
         backend: ``"text"`` (in-process requests and an HTML parser, the fast default) or
             ``"browser"`` (Chromium through Playwright; runs the sites' JavaScript).
@@ -78,6 +80,7 @@ class WebNavEnv(TextEnv):
         *,
         site: str | Sequence[str] | None = None,
         difficulty: int | Sequence[int] | None = None,
+        task: str | Sequence[str] | None = None,
         split: Split = "train",
         backend: Backends = "text",
         view_chars: int = 2400,
@@ -91,9 +94,20 @@ class WebNavEnv(TextEnv):
             raise ConfigError(f"view_chars must be an integer of at least 200, got {view_chars!r}")
         self.backend_name: Backends = backend
         self.view_chars = view_chars
-        self.tasks = WebTasks(
-            split=split, site=site, difficulty=difficulty, javascript=backend == "browser"
-        )
+        self.tasks: WebTasks | MiniWoBTasks
+        if site == "miniwob":
+            if backend != "browser" or difficulty is not None:
+                raise ConfigError(
+                    "site='miniwob' runs MiniWoB++'s own pages: it needs backend='browser' "
+                    "and takes task= (names) instead of difficulty="
+                )
+            self.tasks = MiniWoBTasks(split=split, task=task)
+        elif task is not None:
+            raise ConfigError("task= names MiniWoB++ tasks; use it with site='miniwob'")
+        else:
+            self.tasks = WebTasks(
+                split=split, site=site, difficulty=difficulty, javascript=backend == "browser"
+            )
         self.host: Host = host()
         self.toolbox = Navigator.toolbox()
         self.session: Session | None = None
@@ -101,19 +115,19 @@ class WebNavEnv(TextEnv):
         self._oracle: list[str] | None = None
 
     # ------------------------------------------------------------------------ the episode
-    def _select_task(self, task_id: str | None) -> WebTask:
+    def _select_task(self, task_id: str | None) -> WebTask | MiniWoBTask:
         if task_id is not None:
             return self.tasks.get(task_id)
         return self.tasks.sample(self.np_random)
 
-    def _start(self, task: WebTask) -> tuple[str, dict[str, Any]]:
+    def _start(self, task: WebTask | MiniWoBTask) -> tuple[str, dict[str, Any]]:
         self.session = self.host.open_session(task.site, task.world_seed)
         self.navigator = Navigator(
             self._backend(self.session), task.site, view_chars=self.view_chars
         )
-        self.navigator.open(task.draft.start)
+        request = task.open(self.navigator)
         self._oracle = None
-        observation = f"{task.prompt}\n\n{self.navigator.view()}"
+        observation = f"{request}\n\n{self.navigator.view()}"
         extra = {
             "site": task.site,
             "difficulty": task.difficulty,
@@ -130,11 +144,9 @@ class WebNavEnv(TextEnv):
         return TextBackend(self.host, session.token)
 
     def _instructions(self) -> str:
-        site = SITES[self._task.site]
+        title, description = self._task.about
         return _INSTRUCTIONS.format(
-            description=f"{site.title}, {site.description}",
-            site=site.name,
-            format=TOOL_CALL_FORMAT,
+            description=f"{title}, {description}", site=self._task.site, format=TOOL_CALL_FORMAT
         )
 
     def _call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
@@ -168,48 +180,32 @@ class WebNavEnv(TextEnv):
             self.session = None
 
     # ----------------------------------------------------------------------------- verdict
+    def _ended(self) -> str | None:
+        return self._task.ended(self._navigator())
+
     def _verify(self, answer: str) -> Verdict:
-        task: WebTask = self._task
-        assert self.session is not None and self.navigator is not None
-        tables = SITES[task.site].state_tables
-        differences = diff_states(task.final_state, snapshot(self.session.database, tables))
-        gave_up = self.navigator.gave_up is not None
-        draft = task.draft
-        if not draft.feasible:
-            if gave_up and not differences:
-                return Verdict(score=1.0, success=True, reason="correctly gave up: infeasible")
-            why = "the task is infeasible; the agent should have given up"
-            if differences:
-                why += "; the state changed: " + "; ".join(differences)
-            return Verdict(score=0.0, success=False, reason=why)
-        problems = []
-        if gave_up:
-            problems.append("gave up on a task that can be done")
-        if differences:
-            problems.append("the site's state differs: " + "; ".join(differences))
-        if draft.answer is not None and not typed_match(
-            draft.answer.kind, draft.answer.value, answer
-        ):
-            problems.append(f"the answer does not state the requested {draft.answer.kind}")
-        if problems:
-            return Verdict(score=0.0, success=False, reason="; ".join(problems))
-        return Verdict(score=1.0, success=True, reason="the site's state and the answer are right")
+        assert self.session is not None
+        verdict: Verdict = self._task.verify(self.session, self._navigator(), answer)
+        return verdict
 
     # --------------------------------------------------------------------- privileged, fork
     def _oracle_actions(self) -> list[str]:
         """The gold plan resolved to element ids, by playing it in a fresh episode of the task."""
+        task = self._task
+        if task.plan is None:
+            raise EnvStateError(f"{task.id} has no gold plan: its own page scores it")
         if self._oracle is None:
-            self._oracle = self._resolve_plan(self._task)
+            self._oracle = self._resolve_plan(task)
         return list(self._oracle)
 
     def _resolve_plan(self, task: WebTask) -> list[str]:
         args, kwargs = self._init_args
         # The shadow episode plays the whole plan whatever this episode's turn limit is.
-        shadow = type(self)(*args, **{**kwargs, "max_turns": len(task.draft.plan) + 1})
+        shadow = type(self)(*args, **{**kwargs, "max_turns": len(task.plan) + 1})
         try:
             shadow.reset(options={"task_id": task.id})
             actions = []
-            for number, step in enumerate(task.draft.plan, start=1):
+            for number, step in enumerate(task.plan, start=1):
                 action = _concrete(step, shadow._navigator(), task, number)
                 actions.append(action)
                 *_, info = shadow.step(action)

@@ -25,18 +25,30 @@ elements; `MINIWOB_FORM_TASKS` lists those a scripted agent solved that way.
 from __future__ import annotations
 
 import importlib.util
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from palaestra.errors import EnvStateError, MissingDependencyError
+import numpy as np
+
+from palaestra.core.types import Verdict
+from palaestra.errors import EnvStateError, MissingDependencyError, TaskError
+from palaestra.tasks import Split, split_of
+from palaestra.tasks.generated import checked, choose, draw_start, scan
 
 if TYPE_CHECKING:
     from palaestra.envs.web_nav.browser import BrowserBackend
+    from palaestra.envs.web_nav.navigator import Navigator
+    from palaestra.envs.web_nav.sites.base import Session
 
 __all__ = [
     "MINIWOB_CHROME",
     "MINIWOB_FORM_TASKS",
+    "MiniWoBTask",
+    "MiniWoBTasks",
     "miniwob_app",
     "miniwob_html",
     "miniwob_result",
@@ -170,3 +182,87 @@ def miniwob_result(backend: BrowserBackend) -> tuple[bool, float] | None:
     if reward is None:
         return None
     return reward > 0, float(reward)
+
+
+_TASK_ID = re.compile(r"^miniwob/([a-z0-9-]+)/(\d{1,10})$")
+
+
+@dataclass(frozen=True)
+class MiniWoBTask:
+    """One seeded episode of a MiniWoB++ task, as WebNav-v0 plays it (``miniwob/<name>/<seed>``).
+
+    It has no gold plan: the task's own page decides the reward when it ends the episode.
+    """
+
+    name: str
+    seed: int
+    split: Split
+    site = "miniwob"
+    world_seed = 0
+    difficulty = None
+    plan = None
+
+    @property
+    def id(self) -> str:
+        """``miniwob/<task name>/<seed>``."""
+        return f"miniwob/{self.name}/{self.seed}"
+
+    @property
+    def about(self) -> tuple[str, str]:
+        """A title and a description for the system prompt."""
+        return "MiniWoB++", f"the MiniWoB++ task page {self.name!r}"
+
+    def open(self, navigator: Navigator) -> str:
+        """Start the seeded episode on its page (one page: goto and back would restart it)."""
+        backend: Any = navigator.backend
+        instruction = start_miniwob(backend, self.name, self.seed)
+        navigator.history.append(backend.page.url)
+        navigator.pinned = True
+        return instruction
+
+    def ended(self, navigator: Navigator) -> str | None:
+        """The empty answer once the page has ended the episode, else None."""
+        return "" if miniwob_result(navigator.backend) is not None else None  # type: ignore[arg-type]
+
+    def verify(self, session: Session, navigator: Navigator, answer: str) -> Verdict:
+        """The page's own reward: a success is a raw reward above 0."""
+        result = miniwob_result(navigator.backend)  # type: ignore[arg-type]
+        if result is None:
+            return Verdict(score=0.0, success=False, reason="the task was not completed")
+        success, raw = result
+        reason = f"the task page scored it {raw:g}"
+        return Verdict(score=1.0 if success else 0.0, success=success, reason=reason)
+
+
+class MiniWoBTasks:
+    """Seeded MiniWoB++ episodes of some tasks; a seed's split is the hash of its id."""
+
+    def __init__(self, split: Split = "train", task: str | Sequence[str] | None = None) -> None:
+        if miniwob_html() is None:
+            raise MissingDependencyError(
+                "MiniWoB++ tasks need the miniwob package: pip install miniwob"
+            )
+        self.split: Split = split
+        self.names: tuple[str, ...] = (
+            MINIWOB_FORM_TASKS if task is None else choose(task, "task", miniwob_tasks())
+        )
+
+    @staticmethod
+    def _make(name: str, seed: int) -> MiniWoBTask:
+        return MiniWoBTask(name, seed, split_of(f"miniwob/{name}/{seed}"))
+
+    def get(self, task_id: str) -> MiniWoBTask:
+        """The episode an id names; it must be one of this env's tasks and split."""
+        match = _TASK_ID.match(task_id) if isinstance(task_id, str) else None
+        if match is None or match.group(1) not in self.names:
+            raise TaskError(
+                f"{task_id!r} is not one of this env's MiniWoB++ tasks; ids look like "
+                f"'miniwob/click-button/17' with a task among: {', '.join(self.names)}"
+            )
+        return checked(self._make(match.group(1), int(match.group(2))), task_id, self.split)
+
+    def sample(self, rng: np.random.Generator) -> MiniWoBTask:
+        """A task drawn with ``rng``, then the first seed of this split from a drawn start."""
+        name = self.names[int(rng.integers(len(self.names)))]
+        make = lambda seed: self._make(name, seed)  # noqa: E731
+        return next(scan(make, draw_start(rng), self.split, what=f"miniwob {name}"))

@@ -33,6 +33,8 @@ class Navigator:
         self.history: list[str] = []
         self.first_line = 0
         self.gave_up: str | None = None
+        self.pinned = False
+        """A one-page task (MiniWoB++): opening another page would lose the episode."""
 
     @classmethod
     def toolbox(cls) -> Toolbox:
@@ -128,6 +130,7 @@ class Navigator:
         Args:
             url: a path of this site (or a full URL of it).
         """
+        self._refuse_if_pinned()
         self.backend.open(self._site_path(url))
         self._loaded()
         return f"Opened {self.backend.page.url}."
@@ -135,6 +138,7 @@ class Navigator:
     @tool
     def back(self) -> str:
         """Go back to the previous page."""
+        self._refuse_if_pinned()
         if len(self.history) < 2:
             raise ToolError("there is no previous page in this episode")
         self.history.pop()
@@ -178,6 +182,10 @@ class Navigator:
         if element.role == "link":
             self._site_path(urljoin(self.backend.page.url, element.node.get("href") or ""))
         return element
+
+    def _refuse_if_pinned(self) -> None:
+        if self.pinned:
+            raise ToolError("this task is played on its one page: goto and back would end it")
 
     def _site_path(self, url: str) -> str:
         """The path of a URL of this site; anything else is refused (nothing leaves the host)."""

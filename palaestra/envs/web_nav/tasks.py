@@ -24,15 +24,21 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from palaestra.core.types import Verdict
 from palaestra.envs.web_nav.sites import SITES
+from palaestra.envs.web_nav.sites.base import snapshot
 from palaestra.errors import ConfigError, TaskError
-from palaestra.tasks import Split, split_of
+from palaestra.tasks import Split, diff_states, split_of
 from palaestra.tasks.generated import Generated, checked, choose
-from palaestra.tasks.normalize import AnswerKind
+from palaestra.tasks.normalize import AnswerKind, typed_match
+
+if TYPE_CHECKING:
+    from palaestra.envs.web_nav.navigator import Navigator
+    from palaestra.envs.web_nav.sites.base import Session
 
 __all__ = [
     "DIFFICULTIES",
@@ -166,6 +172,52 @@ class WebTask:
     def prompt(self) -> str:
         """The request, as the user states it."""
         return self.draft.prompt
+
+    @property
+    def plan(self) -> tuple[Step, ...]:
+        """The gold path (privileged)."""
+        return self.draft.plan
+
+    @property
+    def about(self) -> tuple[str, str]:
+        """The site's title and what it is, for the system prompt."""
+        site = SITES[self.site]
+        return site.title, site.description
+
+    def open(self, navigator: Navigator) -> str:
+        """Load the start page; the request as the agent first reads it."""
+        navigator.open(self.draft.start)
+        return self.prompt
+
+    def ended(self, navigator: Navigator) -> str | None:
+        """Episodes of the sites end only when the agent says so."""
+        return None
+
+    def verify(self, session: Session, navigator: Navigator, answer: str) -> Verdict:
+        """The verdict on the session's state tables, the answer, and whether the agent gave up."""
+        state = snapshot(session.database, SITES[self.site].state_tables)
+        differences = diff_states(self.final_state, state)
+        gave_up = navigator.gave_up is not None
+        draft = self.draft
+        if not draft.feasible:
+            if gave_up and not differences:
+                return Verdict(score=1.0, success=True, reason="correctly gave up: infeasible")
+            why = "the task is infeasible; the agent should have given up"
+            if differences:
+                why += "; the state changed: " + "; ".join(differences)
+            return Verdict(score=0.0, success=False, reason=why)
+        problems = []
+        if gave_up:
+            problems.append("gave up on a task that can be done")
+        if differences:
+            problems.append("the site's state differs: " + "; ".join(differences))
+        if draft.answer is not None and not typed_match(
+            draft.answer.kind, draft.answer.value, answer
+        ):
+            problems.append(f"the answer does not state the requested {draft.answer.kind}")
+        if problems:
+            return Verdict(score=0.0, success=False, reason="; ".join(problems))
+        return Verdict(score=1.0, success=True, reason="the site's state and the answer are right")
 
 
 @lru_cache(maxsize=8192)

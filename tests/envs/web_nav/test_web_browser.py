@@ -45,7 +45,11 @@ from palaestra.envs.web_nav.sites.base import (  # noqa: E402
     posted,
     session_of,
 )
-from palaestra.errors import EnvStateError, ToolError  # noqa: E402
+from palaestra.errors import (  # noqa: E402
+    ConfigError,
+    EnvStateError,
+    ToolError,  # noqa: E402
+)
 
 REAL_SITES = tuple(SITES)
 MESSAGE = "Hello from the server"
@@ -499,3 +503,31 @@ def test_a_miniwob_form_task_is_solved_by_typing(miniwob_backend):
 def test_an_unknown_miniwob_task_is_an_error(miniwob_backend):
     with pytest.raises(EnvStateError, match="no MiniWoB"):
         miniwob.start_miniwob(miniwob_backend, "no-such-task", 0)
+
+
+@needs_miniwob
+def test_web_nav_plays_miniwob_episodes_scored_by_their_page():
+    env = gym.make("WebNav-v0", site="miniwob", task="click-button", backend="browser")
+    try:
+        obs, info = env.reset(seed=3)
+        assert info["task_id"].startswith("miniwob/click-button/") and "URL: /miniwob/" in obs
+        wanted = re.search(r'Click on the "(.+?)" button', obs).group(1)
+        elements = env.unwrapped.navigator.backend.page.elements.values()
+        target = next(e for e in elements if e.role == "button" and e.name == wanted)
+        *_, reward, terminated, _, info = env.step(f"click [{target.id}]")
+        assert terminated and reward == 1.0 and "scored it 1" in info["verdict"]
+        obs, info = env.reset(seed=4)
+        *_, info = env.step('goto "/miniwob/"')
+        assert "played on its one page" in info["error"]["message"]
+        *_, reward, terminated, _, info = env.step('answer "done"')
+        assert terminated and reward == 0.0 and "not completed" in info["verdict"]
+        with pytest.raises(EnvStateError, match="no gold plan"):
+            env.unwrapped.oracle_actions()
+    finally:
+        env.close()
+    with pytest.raises(ConfigError, match="needs backend='browser'"):
+        gym.make("WebNav-v0", site="miniwob")
+    with pytest.raises(ConfigError, match="use it with site='miniwob'"):
+        gym.make("WebNav-v0", task="click-button")
+    with pytest.raises(ConfigError, match="task must be among"):
+        gym.make("WebNav-v0", site="miniwob", backend="browser", task="no-such-task")
