@@ -7,6 +7,7 @@ Measures, on this machine:
   episodes of every site and level (through the wrappers gym.make adds);
 - browser backend (when Chromium is there): the first launch, reset and step latency;
 - page sizes: SmolLM2 tokens of every page the oracle saw (median, p90, max);
+- MiniWoB++: a random-clicking agent on the form tasks, to compare with BrowserGym's floor;
 - 16 parallel episodes (16 threads, one env each, state-changing tasks): every one solved, and no
   episode's database holds another's changes;
 - memory and threads over many text episodes (RSS every few hundred episodes).
@@ -146,6 +147,48 @@ def bench_browser(per_level: int) -> dict[str, Any]:
     }
 
 
+def bench_miniwob(episodes_per_task: int, turns: int) -> dict[str, Any]:
+    """A random-clicking agent on MiniWoB++'s form tasks: the floor BrowserGym reports (~13%)."""
+    import random
+
+    from palaestra.envs.web_nav.browser import browser_available
+    from palaestra.envs.web_nav.miniwob import MINIWOB_FORM_TASKS, miniwob_html
+
+    reason = browser_available() or (None if miniwob_html() else "the miniwob package is absent")
+    if reason is not None:
+        return {"skipped": reason}
+    rng = random.Random(0)
+    per_task, steps, resets = {}, [], []
+    for name in MINIWOB_FORM_TASKS:
+        env = gym.make("WebNav-v0", site="miniwob", task=name, backend="browser", max_turns=turns)
+        solved = 0
+        for episode in range(episodes_per_task):
+            start = time.perf_counter()
+            env.reset(seed=episode)
+            resets.append(time.perf_counter() - start)
+            for _ in range(turns):
+                elements = list(env.unwrapped.navigator.backend.page.elements)
+                action = f"click [{rng.choice(elements)}]" if elements else "scroll down"
+                start = time.perf_counter()
+                _, reward, terminated, truncated, _ = env.step(action)
+                steps.append(time.perf_counter() - start)
+                if terminated or truncated:
+                    break
+            solved += reward > 0
+        per_task[name] = solved / episodes_per_task
+        env.close()
+    return {
+        "agent": f"random clicks on numbered elements, {turns} turns",
+        "episodes_per_task": episodes_per_task,
+        "tasks": len(per_task),
+        "success_rate": float(np.mean(list(per_task.values()))),
+        "per_task": per_task,
+        "reset": stats_ms(resets),
+        "step": stats_ms(steps),
+        "anchor": "BrowserGym's MiniWoB++ leaderboard: random agent about 13%",
+    }
+
+
 def page_tokens(pages: list[str]) -> dict[str, Any]:
     from transformers import AutoTokenizer
 
@@ -274,6 +317,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--per-level", type=int, default=20, help="text tasks per site and level")
     parser.add_argument("--browser-per-level", type=int, default=3)
+    parser.add_argument("--miniwob-episodes", type=int, default=10, help="per MiniWoB++ task")
+    parser.add_argument("--miniwob-turns", type=int, default=10)
     parser.add_argument("--parallel", type=int, default=16)
     parser.add_argument("--memory-episodes", type=int, default=10_000)
     parser.add_argument("--memory-every", type=int, default=500)
@@ -285,6 +330,7 @@ def main() -> None:
     result["text"] = text
     result["page_tokens"] = page_tokens(pages)
     result["browser"] = bench_browser(args.browser_per_level)
+    result["miniwob"] = bench_miniwob(args.miniwob_episodes, args.miniwob_turns)
     result["parallel"] = bench_parallel(args.parallel)
     result["memory"] = bench_memory(args.memory_episodes, args.memory_every)
     import playwright
@@ -325,6 +371,15 @@ def main() -> None:
         ]
     else:
         rows.append(("browser", browser["skipped"], ""))
+    miniwob = result["miniwob"]
+    if "success_rate" in miniwob:
+        rows.append(
+            (
+                f"MiniWoB++ random clicks ({miniwob['tasks']} tasks)",
+                f"{miniwob['success_rate']:.1%}",
+                "~13% (BrowserGym)",
+            )
+        )
     growth = memory["rss_growth_mb_after_first_1000"]
     rows += [
         ("parallel episodes solved", f"{parallel['solved']}/{parallel['episodes']}", "all"),
