@@ -18,8 +18,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from palaestra.errors import ConfigError, PalaestraError
 
@@ -357,14 +359,17 @@ def show(
         )
         for message in trajectory.messages:
             style = _ROLE_STYLES.get(message.role, "")
+            # Text, not markup: transcripts hold brackets ("click [12]") that rich would eat.
+            content = Text(message.content)
             console.print(
-                Panel(message.content, title=message.role, title_align="left", border_style=style)
+                Panel(content, title=message.role, title_align="left", border_style=style)
             )
         if trajectory.verdict:
-            console.print(f"[bold]verdict:[/] {trajectory.verdict}")
+            console.print(f"[bold]verdict:[/] {escape(trajectory.verdict)}")
         if trajectory.error:
             console.print(
-                f"[bold red]episode failed:[/] {trajectory.error.type}: {trajectory.error.message}"
+                f"[bold red]episode failed:[/] {trajectory.error.type}: "
+                f"{escape(trajectory.error.message)}"
             )
     if len(trajectories) > limit:
         console.print(f"... {len(trajectories) - limit} more (use --limit or --episode)")

@@ -132,3 +132,13 @@ def test_train_runs_the_loop_and_resumes(capsys, tiny_model_dir, tmp_path):
     assert results["stages"][1]["train"]["steps"] == 1
     code, _, err = run_cli(capsys, *args[:-2], "--env-arg", "domain=calendar")
     assert code == 2 and "other settings (env_kwargs differ)" in err
+
+
+def test_show_prints_web_pages_with_their_brackets(capsys, tmp_path):
+    out_file = tmp_path / "web.jsonl"
+    code, _, err = run_cli(
+        capsys, "run", "WebNav-v0", "--agent", "oracle", "--episodes", "1", "--out", str(out_file)
+    )
+    assert code == 0, err
+    code, out, _ = run_cli(capsys, "show", str(out_file))
+    assert code == 0 and "click [id]" in out and '[1] link "' in out
