@@ -333,9 +333,9 @@ def main() -> None:
     result["miniwob"] = bench_miniwob(args.miniwob_episodes, args.miniwob_turns)
     result["parallel"] = bench_parallel(args.parallel)
     result["memory"] = bench_memory(args.memory_episodes, args.memory_every)
-    import playwright
+    from importlib.metadata import version
 
-    result["machine"] = machine(load_start, playwright=getattr(playwright, "__version__", "?"))
+    result["machine"] = machine(load_start, playwright=version("playwright"))
     result["machine"]["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
