@@ -24,7 +24,7 @@ register(
     EnvEntry(
         id="WebNav-v0",
         entry_point="palaestra.envs.web_nav.env:WebNavEnv",
-        description="Navigate shop, wiki and forms websites to answer questions and get things done",
+        description="Navigate shop, wiki and forms sites to answer questions and get things done",
         max_episode_steps=30,
     )
 )
