@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 import gymnasium as gym
@@ -55,9 +56,10 @@ class TextEnv(gym.Env[str, str], ABC):
 
     SOME subclasses may set ``toolbox`` (per task), ``code_blocks`` (fenced python blocks
     become calls of the ``python`` tool), ``text_commands`` (lines such as ``click [12]`` are
-    calls of the toolbox's tools), ``reset_options``, ``max_action_chars`` and
-    ``max_observation_chars``, and override ``_fork_state`` (a fast fork), ``_render_result``
-    (how a tool's result reads), ``_render_error`` (how a refusal reads), ``_observation``
+    calls of the toolbox's tools; ``command_aliases`` adds other names for them),
+    ``reset_options``, ``max_action_chars`` and ``max_observation_chars``, and override
+    ``_fork_state`` (a fast fork), ``_render_result`` (how a tool's result reads),
+    ``_render_error`` (how a refusal reads), ``_observation``
     (what every non-final observation shows, such as the current page), ``_ended`` (the world
     ended the episode by itself) and ``_end_episode`` (release per-episode resources).
     """
@@ -69,6 +71,7 @@ class TextEnv(gym.Env[str, str], ABC):
     max_observation_chars: ClassVar[int] = 262_144
     code_blocks: ClassVar[bool] = False
     text_commands: ClassVar[bool] = False
+    command_aliases: ClassVar[Mapping[str, str]] = {}
     reset_options: ClassVar[frozenset[str]] = frozenset({"task_id"})
 
     toolbox: Toolbox | None = None
@@ -184,7 +187,9 @@ class TextEnv(gym.Env[str, str], ABC):
             raise EnvStateError("the episode has ended; call reset() to start a new one")
         self._turn += 1
         self._actions.append(action)
-        commands = self.toolbox.commands if self.text_commands and self.toolbox else None
+        commands = None
+        if self.text_commands and self.toolbox is not None:
+            commands = self.toolbox.commands.with_aliases(self.command_aliases)
         parsed = parse_action(
             action,
             max_chars=self.max_action_chars,

@@ -7,28 +7,28 @@ An action is the model's raw text, a `ToolCall`, an OpenAI-style tool-call dict
 also read fenced python blocks (except inside ``<answer>`` tags, which hold a final answer).
 Envs whose tools read naturally as commands (web navigation: ``click [12]``, ``type [3] "mug"``,
 or BrowserGym's ``click('12')``) pass their `Commands`: a line that starts with a command's name
-is then a call of that tool, its arguments given in order (see `Commands.parse_line`).
+is then a call of that tool (the grammar is in `palaestra.core.commands`). Text inside
+``<think>`` or ``<answer>`` tags is never read as commands.
 Anything malformed becomes an `ActionError` that says what was
 wrong and how to do it right; nothing here raises on agent input.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
+from palaestra.core.commands import Commands
 from palaestra.core.types import ErrorInfo, ToolCall
 
 __all__ = [
     "TOOL_CALL_FORMAT",
     "ActionError",
-    "Commands",
     "ParsedAction",
     "action_to_text",
     "parse_action",
@@ -42,6 +42,7 @@ TOOL_CALL_FORMAT = (
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 _CODE_BLOCK = re.compile(r"```(?:python|py)[ \t]*\n(.*?)```", re.DOTALL)
 _ANSWER = re.compile(r"<answer>.*?</answer>", re.DOTALL)
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
 # C0 controls except tab, newline and carriage return; DEL; C1 controls; lone surrogates.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -74,106 +75,6 @@ def _error(kind: str, message: str, text: str = "") -> ParsedAction:
     return ParsedAction(text=text, error=ActionError(type=kind, message=message))
 
 
-@dataclass(frozen=True)
-class Commands:
-    """Tools written as one-line commands: ``name arg arg`` or ``name(arg, key=value)``.
-
-    ``signatures`` maps each tool name to its parameters in order, as ``(name, annotation)``.
-    In the space form an argument is ``[12]`` (an element id), a quoted string (JSON escapes),
-    or a bare word or number; in the call form, Python literals. A quoted number given for an
-    ``int`` parameter (BrowserGym writes ``click('12')``) is read as the number.
-    """
-
-    signatures: Mapping[str, Sequence[tuple[str, Any]]]
-
-    def starts(self, line: str) -> str | None:
-        """The command a line starts with, or None."""
-        head = re.match(r"[a-z_]+", line)
-        if head is None or head.group() not in self.signatures:
-            return None
-        rest = line[head.end() :]
-        return head.group() if not rest or rest[0] in " \t(" else None
-
-    def parse_line(self, name: str, line: str) -> tuple[ToolCall | None, str]:
-        """The call a command line makes, or None and what is wrong with it."""
-        rest = line[len(name) :].strip()
-        try:
-            if rest.startswith("("):
-                positional, named = _call_form(f"{name}{rest}")
-            else:
-                positional, named = _space_form(rest), {}
-        except ValueError as exc:
-            return None, f"{exc}. {self.usage(name)}"
-        params = list(self.signatures[name])
-        if len(positional) > len(params):
-            return None, f"{name} takes {len(params)} argument(s), got {len(positional)}. " + (
-                self.usage(name)
-            )
-        arguments = dict(zip((p for p, _ in params), positional, strict=False))
-        clash = sorted(set(arguments) & set(named))
-        if clash:
-            return None, f"argument {clash[0]!r} given twice. {self.usage(name)}"
-        arguments.update(named)
-        kinds = dict(params)
-        for key, value in arguments.items():
-            if kinds.get(key) is int and isinstance(value, str) and value.strip().isdigit():
-                arguments[key] = int(value)
-        return ToolCall(name=name, arguments=arguments), ""
-
-    def usage(self, name: str) -> str:
-        """How a command is written, for error messages."""
-        shown = {int: "[{}]", str: '"<{}>"'}
-        params = " ".join(
-            shown.get(kind, "<{}>").format(param) for param, kind in self.signatures[name]
-        )
-        return f"Write it as: {name} {params}".rstrip() + "."
-
-
-_SPACE_TOKEN = re.compile(r"""\s*(?:\[(\d+)\]|("(?:[^"\\]|\\.)*")|'((?:[^'\\]|\\.)*)'|(\S+))""")
-
-
-def _space_form(rest: str) -> list[Any]:
-    values: list[Any] = []
-    position = 0
-    while position < len(rest):
-        match = _SPACE_TOKEN.match(rest, position)
-        if match is None or match.end() == position:
-            break
-        element, double, single, bare = match.groups()
-        if element is not None:
-            values.append(int(element))
-        elif double is not None:
-            try:
-                values.append(json.loads(double))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"the quoted text {double[:40]!r} is not closed properly") from exc
-        elif single is not None:
-            values.append(single.replace("\\'", "'"))
-        elif bare is not None:
-            if bare[0] in "\"'[":
-                raise ValueError(f"{bare[:40]!r} is not closed")
-            values.append(int(bare) if re.fullmatch(r"-?\d+", bare) else bare)
-        position = match.end()
-        if rest[position:].strip() == "":
-            break
-    return values
-
-
-def _call_form(text: str) -> tuple[list[Any], dict[str, Any]]:
-    try:
-        node = ast.parse(text, mode="eval").body
-    except SyntaxError as exc:
-        raise ValueError("the call is not well-formed (check its brackets and quotes)") from exc
-    if not isinstance(node, ast.Call):
-        raise ValueError("expected one call such as click(12)")
-    try:
-        positional = [ast.literal_eval(arg) for arg in node.args]
-        named = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
-    except ValueError as exc:
-        raise ValueError("arguments must be literal numbers or quoted strings") from exc
-    return positional, named
-
-
 def parse_action(
     action: Any, *, max_chars: int, code_blocks: bool = False, commands: Commands | None = None
 ) -> ParsedAction:
@@ -182,6 +83,35 @@ def parse_action(
     ``code_blocks`` also extracts fenced python blocks (code envs); ``commands`` reads lines
     that start with a command name as calls of that tool.
     """
+    parsed = _parse_any(action, max_chars=max_chars, code_blocks=code_blocks, commands=commands)
+    for call in parsed.tool_calls:  # what JSON or quote escapes decode to is checked too
+        bad = _control_character(call.arguments)
+        if bad is not None:
+            return _error(
+                "control_characters",
+                f"The arguments of {call.name} contain the control character {bad!r}. "
+                "Write plain text.",
+                parsed.text,
+            )
+    return parsed
+
+
+def _control_character(value: Any) -> str | None:
+    if isinstance(value, str):
+        found = _CONTROL.search(value)
+        return found.group() if found else None
+    if isinstance(value, Mapping):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            if (bad := _control_character(item)) is not None:
+                return bad
+    return None
+
+
+def _parse_any(
+    action: Any, *, max_chars: int, code_blocks: bool, commands: Commands | None
+) -> ParsedAction:
     if isinstance(action, str):
         return _parse_text(action, max_chars=max_chars, code_blocks=code_blocks, commands=commands)
     if isinstance(action, ToolCall):
@@ -259,16 +189,15 @@ def _parse_text(
 def _parse_commands(text: str, commands: Commands) -> ParsedAction:
     """Every line that starts with a command is a call; with none, the text is a final answer."""
     calls: list[ToolCall] = []
-    for raw in text.splitlines():
-        line = re.sub(r"^(?:action|next action)\s*:\s*", "", raw.strip(), flags=re.IGNORECASE)
-        line = line.strip("`").strip()
-        name = commands.starts(line)
-        if name is None:
-            continue
-        call, problem = commands.parse_line(name, line)
-        if call is None:
-            return _error("malformed_command", f"In {line[:60]!r}: {problem}", text)
-        calls.append(call)
+    near_miss = None
+    for raw in _ANSWER.sub("", _THINK.sub("", text)).splitlines():
+        line = commands.read(raw)
+        if line.call is not None:
+            calls.append(line.call)
+        elif line.problem is not None and (near_miss is None or line.deliberate):
+            near_miss = line
+    if near_miss is not None and (near_miss.deliberate or not calls):
+        return _error("malformed_command", f"{near_miss.problem}", text)
     return ParsedAction(text="" if calls else text.strip(), tool_calls=calls)
 
 

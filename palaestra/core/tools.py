@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from palaestra.core.parsing import ActionError, Commands
+from palaestra.core.commands import Commands
+from palaestra.core.parsing import ActionError
 from palaestra.core.types import ToolCall, ToolSpec
 
 __all__ = ["Tool", "Toolbox", "tool"]

@@ -112,7 +112,11 @@ class TextBackend(Backend):
     # ------------------------------------------------------------------------------ loading
     def open(self, path: str) -> None:
         """Load a page by its path (and query)."""
-        self._load(self.client.get(path))
+        try:
+            request = self.client.build_request("GET", path)
+        except httpx.InvalidURL as exc:
+            raise ToolError(f"{path[:80]!r} is not a URL that can be opened: {exc}") from exc
+        self._load(self.client.send(request))
 
     def _load(self, response: httpx.Response) -> None:
         if response.status_code == 403:

@@ -87,6 +87,8 @@ _SETTLE_AND_READ = """async ([attribute, watch]) => {
     if (window.__palaestraPending) { quiet = 0; await tick(5); } else { quiet += 1; await tick(0); }
   }
   if (watch && (!window.__palaestraWatching || window.__palaestraLeaving)) return null;
+  // The server validates, as the text backend sees it: no browser-side form validation.
+  for (const form of document.forms) form.noValidate = true;
   const all = document.querySelectorAll("*");
   for (let i = 0; i < all.length; i++) all[i].setAttribute(attribute, String(i));
   for (const input of document.querySelectorAll("input")) {

@@ -74,6 +74,13 @@ class WebNavEnv(TextEnv):
 
     default_max_turns = 30
     text_commands = True
+    command_aliases = {  # BrowserGym's names for the same actions
+        "fill": "type",
+        "select_option": "select",
+        "go_back": "back",
+        "send_msg_to_user": "answer",
+        "report_infeasible": "give_up",
+    }
 
     def __init__(
         self,

@@ -10,8 +10,9 @@ of the page as last shown; they are renumbered whenever the page changes.
 
 from __future__ import annotations
 
+import posixpath
 from typing import Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from palaestra.core.tools import Toolbox, tool
 from palaestra.envs.web_nav.backends import Backend
@@ -199,10 +200,14 @@ class Navigator:
                 f"{url!r} is not on this site; only pages under /{self.site}/ can be opened"
             )
         path = parts.path or "/"
-        if not (path == f"/{self.site}" or path.startswith(f"/{self.site}/")):
+        # What the server sees: escapes decoded, dot segments resolved (a browser does both).
+        seen = posixpath.normpath(unquote(path))
+        if not (seen == f"/{self.site}" or seen.startswith(f"/{self.site}/")):
             raise ToolError(
                 f"{url!r} is not on this site; only pages under /{self.site}/ can be opened"
             )
+        if any(ord(c) < 32 or ord(c) == 127 for c in unquote(path + parts.query)):
+            raise ToolError(f"{url!r} holds control characters; a URL cannot")
         return path + (f"?{parts.query}" if parts.query else "")
 
     def _own_hosts(self) -> set[str]:

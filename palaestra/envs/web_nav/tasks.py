@@ -61,6 +61,7 @@ __all__ = [
 
 DIFFICULTIES = (1, 2, 3)
 _TASK_ID = re.compile(r"^([a-z]+)-([1-9])-(\d{1,10})$")
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 
 StepAction = Literal[
     "click", "type", "select", "check", "scroll", "goto", "back", "answer", "give_up"
@@ -195,6 +196,8 @@ class WebTask:
 
     def verify(self, session: Session, navigator: Navigator, answer: str) -> Verdict:
         """The verdict on the session's state tables, the answer, and whether the agent gave up."""
+        tagged = _ANSWER_TAG.search(answer)
+        answer = tagged.group(1) if tagged else answer
         state = snapshot(session.database, SITES[self.site].state_tables)
         differences = diff_states(self.final_state, state)
         gave_up = navigator.gave_up is not None

@@ -531,3 +531,26 @@ def test_web_nav_plays_miniwob_episodes_scored_by_their_page():
         gym.make("WebNav-v0", task="click-button")
     with pytest.raises(ConfigError, match="task must be among"):
         gym.make("WebNav-v0", site="miniwob", backend="browser", task="no-such-task")
+
+
+def test_the_server_validates_forms_in_both_backends(pair):
+    chromium, text = pair("forms")
+    for backend in (chromium, text):
+        backend.open("/forms/signup")
+        backend.type(named(backend.page, "textbox", "Email"), "not-an-email")
+        backend.click(named(backend.page, "button", "Create account"))
+    assert chromium.page.url == text.page.url == "/forms/signup"
+    assert chromium.page.lines == text.page.lines
+    assert any("valid email" in line for line in text.page.lines)
+
+
+def test_paths_that_climb_out_of_the_site_are_refused_in_both_backends():
+    for backend in ("text", "browser"):
+        env = gym.make("WebNav-v0", site="shop", backend=backend)
+        env.reset(seed=1)
+        before = env.unwrapped.navigator.view()
+        for url in ("/shop/%2e%2e/wiki/", "/shop/.%2E/forms/", "/shop/%00"):
+            obs, *_, info = env.step(f'goto "{url}"')
+            assert info["error"] is not None and obs.startswith("Error: "), (backend, url)
+            assert env.unwrapped.navigator.view() == before
+        env.close()
