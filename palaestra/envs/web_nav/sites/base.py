@@ -49,6 +49,7 @@ __all__ = [
     "TaskTemplate",
     "World",
     "esc",
+    "href",
     "layout",
     "posted",
     "session_of",
@@ -98,6 +99,11 @@ class Session:
     database: sqlite3.Connection
     scratch: dict[str, Any] = field(default_factory=dict)
     """Per-episode values a site keeps outside its tables (a cart, say)."""
+
+
+def href(site: str, path: str) -> str:
+    """The escaped absolute path of a page of the site named ``site`` (mounted at ``/site``)."""
+    return esc(f"/{site}{path}")
 
 
 def session_of(request: Request) -> Session:
@@ -159,7 +165,7 @@ class Site(ABC):
     @classmethod
     def href(cls, path: str) -> str:
         """The escaped absolute path of a site page: ``href("/cart")`` is ``/shop/cart``."""
-        return esc(f"/{cls.name}{path}")
+        return href(cls.name, path)
 
     def world(self, seed: int) -> World:
         """World ``seed``, generated once per process."""

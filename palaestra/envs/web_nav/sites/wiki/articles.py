@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 
 from palaestra.envs.web_nav.sites.base import esc
+from palaestra.envs.web_nav.sites.base import href as site_href
 from palaestra.envs.web_nav.sites.wiki.names import OCCUPATION_PLURALS
 from palaestra.envs.web_nav.sites.wiki.world import WikiData, slug_of
 
@@ -32,7 +33,7 @@ GROUP_PLURALS = {"Bird": "Birds", "Fish": "Fishes", "Mammal": "Mammals", "Reptil
 
 def href(path: str) -> str:
     """The escaped absolute path of a wiki page (the site is mounted at ``/wiki``)."""
-    return esc(f"/wiki{path}")
+    return site_href("wiki", path)
 
 
 def long_date(day: dt.date) -> str:
