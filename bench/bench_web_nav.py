@@ -276,13 +276,64 @@ def bench_memory(episodes: int, every: int) -> dict[str, Any]:
     }
 
 
+def tree_rss_mb() -> float:
+    """RSS of this process and all its descendants (the Playwright driver, Chromium)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            continue
+    return total / 2**20
+
+
+def bench_browser_memory(episodes: int, every: int) -> dict[str, Any]:
+    """Browser episodes back to back: the process tree's memory and the contexts left open."""
+    from palaestra.envs.web_nav.browser import browser_available, open_contexts
+
+    reason = browser_available()
+    if reason is not None:
+        return {"skipped": reason}
+    env = gym.make("WebNav-v0", backend="browser", difficulty=1)
+    ids = task_ids("train", 10, javascript=True)
+    curve = []
+    for episode in range(episodes):
+        env.reset(options={"task_id": ids[episode % len(ids)]})
+        for action in env.unwrapped.oracle_actions():
+            env.step(action)
+        if episode % every == 0 or episode == episodes - 1:
+            curve.append(
+                {"episode": episode, "tree_rss_mb": tree_rss_mb(), "contexts": open_contexts()}
+            )
+    env.close()
+    return {
+        "episodes": episodes,
+        "curve": curve,
+        "contexts_after_close": open_contexts(),
+        "tree_rss_growth_mb_second_half": curve[-1]["tree_rss_mb"]
+        - next(p["tree_rss_mb"] for p in curve if p["episode"] >= episodes // 2),
+    }
+
+
 def plot(result: dict[str, Any], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    fig, (left, right, browser) = plt.subplots(1, 3, figsize=(15, 3.6))
     rows = [
         ("text step p50", result["text"]["step"]["p50_ms"], TARGETS["text_step_p50_ms"]),
         ("text reset p50", result["text"]["reset"]["p50_ms"], TARGETS["text_reset_p50_ms"]),
@@ -308,6 +359,14 @@ def plot(result: dict[str, Any], path: Path) -> None:
     right.set_xlabel("episode")
     right.set_ylabel("RSS (MB)")
     right.set_title(f"memory over {result['memory']['episodes']:,} text episodes")
+    if "curve" in result["browser_memory"]:
+        points = result["browser_memory"]["curve"]
+        browser.plot([p["episode"] for p in points], [p["tree_rss_mb"] for p in points], marker=".")
+        browser.set_xlabel("episode")
+        browser.set_ylabel("RSS of the process tree (MB)")
+        browser.set_title(
+            f"browser backend: {result['browser_memory']['episodes']:,} episodes (with Chromium)"
+        )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
@@ -322,6 +381,7 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=16)
     parser.add_argument("--memory-episodes", type=int, default=10_000)
     parser.add_argument("--memory-every", type=int, default=500)
+    parser.add_argument("--browser-episodes", type=int, default=500, help="for browser memory")
     parser.add_argument("--out", type=Path, default=Path("bench/results/web_nav.json"))
     args = parser.parse_args()
 
@@ -333,6 +393,7 @@ def main() -> None:
     result["miniwob"] = bench_miniwob(args.miniwob_episodes, args.miniwob_turns)
     result["parallel"] = bench_parallel(args.parallel)
     result["memory"] = bench_memory(args.memory_episodes, args.memory_every)
+    result["browser_memory"] = bench_browser_memory(args.browser_episodes, 50)
     from importlib.metadata import version
 
     result["machine"] = machine(load_start, playwright=version("playwright"))
@@ -381,6 +442,16 @@ def main() -> None:
             )
         )
     growth = memory["rss_growth_mb_after_first_1000"]
+    browser_memory = result["browser_memory"]
+    if "curve" in browser_memory:
+        rows.append(
+            (
+                f"browser: RSS growth, 2nd half of {browser_memory['episodes']} episodes",
+                f"{browser_memory['tree_rss_growth_mb_second_half']:+.1f} MB "
+                f"({browser_memory['contexts_after_close']} contexts left)",
+                "flat",
+            )
+        )
     rows += [
         ("parallel episodes solved", f"{parallel['solved']}/{parallel['episodes']}", "all"),
         ("RSS growth after episode 1000", f"{growth:+.1f} MB", "flat"),

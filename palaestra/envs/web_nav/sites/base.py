@@ -30,10 +30,10 @@ import random
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCRIPT_HELPERS",
+    "Paged",
     "Session",
     "Site",
     "TaskTemplate",
@@ -51,12 +52,14 @@ __all__ = [
     "esc",
     "href",
     "layout",
+    "paginate",
     "posted",
     "session_of",
     "snapshot",
 ]
 
 esc = html.escape
+T = TypeVar("T")
 
 
 @dataclass
@@ -116,6 +119,26 @@ async def posted(request: Request) -> dict[str, str]:
     """The fields of a posted urlencoded form (the last value of a repeated name wins)."""
     body = (await request.body()).decode("utf-8", errors="replace")
     return dict(parse_qsl(body, keep_blank_values=True))
+
+
+@dataclass(frozen=True)
+class Paged(Generic[T]):
+    """One page of a listing: what it shows, its number (from 1), how many pages there are."""
+
+    shown: list[T]
+    number: int
+    pages: int
+    first: int
+    """The index of the first shown item in the whole listing."""
+
+
+def paginate(items: Sequence[T], page: str | None, size: int) -> Paged[T]:
+    """Page ``page`` (the raw ``?page=`` value) of ``items``; a bad number gives a valid page."""
+    pages = max(1, -(-len(items) // size))
+    number = min(int(page), pages) if page and page.isdigit() and 0 < len(page) < 7 else 1
+    number = max(number, 1)
+    first = (number - 1) * size
+    return Paged(list(items[first : first + size]), number, pages, first)
 
 
 def snapshot(

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, posted, session_of
+from palaestra.envs.web_nav.sites.base import esc, paginate, posted, session_of
 from palaestra.envs.web_nav.sites.forms.rules import (
     BOOKINGS_PER_PAGE,
     cancellable,
@@ -210,10 +210,8 @@ async def bookings(request: Request) -> Response:
     """The user's bookings, newest first, ten a page."""
     data = _data(request)
     ordered = listing(_bookings(request))
-    pages = max(1, -(-len(ordered) // BOOKINGS_PER_PAGE))
-    number = request.query_params.get("page", "1")
-    current = min(max(int(number), 1), pages) if number.isdigit() else 1
-    shown = ordered[(current - 1) * BOOKINGS_PER_PAGE : current * BOOKINGS_PER_PAGE]
+    paged = paginate(ordered, request.query_params.get("page"), BOOKINGS_PER_PAGE)
+    current, pages, shown = paged.number, paged.pages, paged.shown
     rows = "".join(_booking_row(data, b) for b in shown)
     cancelled = request.query_params.get("cancelled", "")
     body = "<h1>My bookings</h1>" + (

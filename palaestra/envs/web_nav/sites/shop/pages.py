@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, layout, session_of
+from palaestra.envs.web_nav.sites.base import esc, layout, paginate, session_of
 from palaestra.envs.web_nav.sites.shop.catalog import CATEGORIES, SORTS, Catalog, Product, search
 from palaestra.envs.web_nav.sites.shop.orders import delivery_days, money
 from palaestra.envs.web_nav.sites.shop.site import ShopSite
@@ -113,12 +113,8 @@ async def results(request: Request) -> Response:
     if max_price_text and max_price is None:
         error = '<p class="error">Enter a maximum price such as 25 or 19.99.</p>'
     found = search(catalog.products, query, category, max_price, sort)
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    try:
-        number = min(max(1, int(params.get("page", "1"))), pages)
-    except ValueError:
-        number = 1
-    shown = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    paged = paginate(found, params.get("page"), PAGE_SIZE)
+    number, pages, shown = paged.number, paged.pages, paged.shown
     title = f'Results for "{query}"' if query else category or "All products"
     categories = [("", "All categories")] + [(c, c) for c in CATEGORIES]
     filters = (
@@ -135,7 +131,7 @@ async def results(request: Request) -> Response:
     )
     if shown:
         items = "".join(_result_item(p) for p in shown)
-        first = (number - 1) * PAGE_SIZE + 1
+        first = paged.first + 1
         listing = (
             f"<p>Showing {first}-{first + len(shown) - 1} of {len(found)} products.</p>"
             f"<ul>{items}</ul>"

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, layout, posted, session_of
+from palaestra.envs.web_nav.sites.base import esc, layout, paginate, posted, session_of
 from palaestra.envs.web_nav.sites.wiki.articles import TOP_CATEGORIES, href
 from palaestra.envs.web_nav.sites.wiki.database import search_matches
 
@@ -110,11 +110,6 @@ def _pager(path: str, params: dict[str, str], page: int, pages: int) -> str:
     return f"<p>Page {page} of {pages}. {' '.join(links)}</p>"
 
 
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
-
-
 def _a(path: str, text: str) -> str:
     """A link to a wiki page (``path`` relative to the site root)."""
     return f'<a href="{href(path)}">{esc(text)}</a>'
@@ -166,9 +161,8 @@ async def search(request: Request) -> Response:
             "<p>Check the spelling or try fewer words.</p>"
         )
         return _page("No results", body, search=query)
-    pages = -(-len(found) // RESULTS_PER_PAGE)
-    page = min(_page_number(request), pages)
-    shown = found[(page - 1) * RESULTS_PER_PAGE : page * RESULTS_PER_PAGE]
+    paged = paginate(found, request.query_params.get("page"), RESULTS_PER_PAGE)
+    page, pages, shown = paged.number, paged.pages, paged.shown
     database = session_of(request).database
     described = dict(
         database.execute(
@@ -241,10 +235,8 @@ async def category(request: Request) -> Response:
         "WHERE m.category = ? ORDER BY a.title",
         (slug,),
     ).fetchall()
-    pages = max(1, -(-len(members) // PAGE_SIZE))
-    page = min(_page_number(request), pages)
-    first = (page - 1) * PAGE_SIZE
-    shown = members[first : first + PAGE_SIZE]
+    paged = paginate(members, request.query_params.get("page"), PAGE_SIZE)
+    page, pages, first, shown = paged.number, paged.pages, paged.first, paged.shown
     items = "".join(f"<li>{_article_link(m['slug'], m['title'])}</li>" for m in shown)
     parts.append(
         f"<h2>Pages in this category</h2><p>Showing {first + 1}-{first + len(shown)} of "
@@ -267,9 +259,8 @@ async def listing(request: Request) -> Response:
     order = request.query_params.get("order", natural)
     order = order if order in ("asc", "desc") else natural
     rows = list_rows(session_of(request).database, slug, sort, order)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(_page_number(request), pages)
-    first = (page - 1) * PAGE_SIZE
+    paged = paginate(rows, request.query_params.get("page"), PAGE_SIZE)
+    page, pages, first = paged.number, paged.pages, paged.first
     names = {"title": "name"} | {c: words for c, _, words in spec.columns}
     sort_links = " ".join(
         f'<a href="{href(f"/list/{slug}?" + urlencode({"sort": c}))}">Sort by {esc(w)}</a>'
@@ -282,7 +273,7 @@ async def listing(request: Request) -> Response:
         f"<tr><td>{first + i + 1}</td><td>{_article_link(r['slug'], r['title'])}</td>"
         + "".join(f"<td>{_number(spec, c, r[c])}</td>" for c, _, _ in spec.columns)
         + "</tr>"
-        for i, r in enumerate(rows[first : first + PAGE_SIZE])
+        for i, r in enumerate(paged.shown)
     )
     body = (
         f"<h1>{esc(spec.title)}</h1><p>Sorted by {esc(names[sort])}, {_order_words(sort, order)}."
@@ -350,8 +341,8 @@ async def watchlist(request: Request) -> Response:
             "on an article to follow it.</p>"
         )
         return _page("Watchlist", body)
-    pages = -(-len(rows) // PAGE_SIZE)
-    page = min(_page_number(request), pages)
+    paged = paginate(rows, request.query_params.get("page"), PAGE_SIZE)
+    page, pages = paged.number, paged.pages
     items = "".join(
         f"<li>{_article_link(r['slug'], r['title'])} "
         f'<form method="post" action="{href("/watchlist")}">'
@@ -359,7 +350,7 @@ async def watchlist(request: Request) -> Response:
         '<input type="hidden" name="return" value="watchlist">'
         f'<button type="submit" name="action" value="remove">Unwatch {esc(r["title"])}</button>'
         "</form></li>"
-        for r in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        for r in paged.shown
     )
     count = f"{len(rows)} article{'s' if len(rows) != 1 else ''}"
     body = f"<h1>Your watchlist</h1><p>You are watching {count}.</p><ul>{items}</ul>" + _pager(
