@@ -364,9 +364,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
         browser.plot([p["episode"] for p in points], [p["tree_rss_mb"] for p in points], marker=".")
         browser.set_xlabel("episode")
         browser.set_ylabel("RSS of the process tree (MB)")
-        browser.set_title(
-            f"browser backend: {result['browser_memory']['episodes']:,} episodes (with Chromium)"
-        )
+        browser.set_title(f"browser: {result['browser_memory']['episodes']:,} episodes")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
