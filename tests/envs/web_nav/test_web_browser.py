@@ -30,7 +30,7 @@ from palaestra.envs.web_nav import browser, miniwob  # noqa: E402
 if (_why := browser.browser_available()) is not None:
     pytest.skip(f"the browser backend cannot run here: {_why}", allow_module_level=True)
 
-import palaestra  # noqa: E402, F401 - registers WebNav-v0
+import palaestra  # noqa: E402 - registers WebNav-v0
 from palaestra.core.types import ToolCall  # noqa: E402
 from palaestra.envs.web_nav import tasks as web  # noqa: E402
 from palaestra.envs.web_nav.backends import TextBackend  # noqa: E402
@@ -554,3 +554,26 @@ def test_paths_that_climb_out_of_the_site_are_refused_in_both_backends():
             assert info["error"] is not None and obs.startswith("Error: "), (backend, url)
             assert env.unwrapped.navigator.view() == before
         env.close()
+
+
+def test_a_browser_episode_forks_by_replay_into_an_independent_one():
+    env = gym.make("WebNav-v0", site="forms", difficulty=1, backend="browser")
+    try:
+        for seed in range(40):
+            env.reset(seed=seed)
+            gold = env.unwrapped.oracle_actions()
+            if len(gold) >= 3:
+                break
+        env.step(gold[0])
+        branch = palaestra.fork(env)
+        assert branch.unwrapped.navigator.view() == env.unwrapped.navigator.view()
+        assert branch.unwrapped.session.token != env.unwrapped.session.token
+        *_, reward, terminated, _, _ = branch.step('give_up "changed my mind"')
+        assert terminated
+        for action in gold[1:]:
+            *_, reward, terminated, _, info = env.step(action)
+        assert terminated and reward == 1.0, info["verdict"]
+        branch.close()
+    finally:
+        env.close()
+    assert open_contexts() == 0
