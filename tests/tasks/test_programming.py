@@ -421,13 +421,15 @@ def secret(n):
 """
 
 
-def test_scanning_the_file_system_finds_only_what_is_visible(family):
-    # The default limits: walking the whole file system can take seconds on a loaded machine.
-    verdict = family.verify(secret_task(), answer(FILE_THIEF), new_sandbox)
+def test_scanning_the_file_system_finds_only_what_is_visible():
+    # Generous limits: the walk reads every visible file, the interpreter's installation too
+    # (all of a virtualenv when the checkout lies under /tmp), which takes seconds under load.
+    scanner = ProgrammingFamily(limits=GraderLimits(load_timeout_s=120.0, total_timeout_s=150.0))
+    verdict = scanner.verify(secret_task(), answer(FILE_THIEF), new_sandbox)
     assert verdict.reason == "0/4 hidden tests passed (4 wrong)"
     # The control: a value planted in the task's (visible) preamble file is found.
     planted = secret_task(preamble=f"# {secret_value(8)}\n")
-    assert family.verify(planted, answer(FILE_THIEF), new_sandbox).score == 0.25
+    assert scanner.verify(planted, answer(FILE_THIEF), new_sandbox).score == 0.25
 
 
 def test_exiting_at_import_scores_zero(fast):
