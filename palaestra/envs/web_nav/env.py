@@ -248,30 +248,23 @@ class WebNavEnv(TextEnv):
 
 
 def _concrete(step: Step, navigator: Navigator, task: WebTask, number: int) -> str:
-    """A gold step as the tool call an agent would write on the current page."""
-    if step.role is None:
-        arguments: dict[str, Any] = {}
-        if step.action == "scroll":
-            arguments = {"direction": step.text}
-        elif step.action == "goto":
-            arguments = {"url": step.text}
-        elif step.action == "answer":
-            arguments = {"text": step.text}
-        elif step.action == "give_up":
-            arguments = {"reason": step.text}
-        return ToolCall(name=step.action, arguments=arguments).to_text()
-    page = navigator.backend.page
-    matches = [e for e in page.elements.values() if e.role == step.role and e.name == step.name]
-    if len(matches) <= step.nth:
-        named = [e.describe() for e in page.elements.values() if e.role == step.role][:12]
-        raise EnvStateError(
-            f"gold step {number} of {task.id}: no {step.role} named {step.name!r} "
-            f"(nth={step.nth}) on {page.url}; its {step.role}s: {named}"
-        )
-    element = matches[step.nth]
-    arguments = {"id": element.id}
-    if step.action == "type":
-        arguments["text"] = step.text or ""
-    elif step.action == "select":
-        arguments["option"] = step.text or ""
+    """A gold step as the tool call an agent would write on the current page.
+
+    A step's target becomes the tool's ``id`` argument; its text, the next parameter.
+    """
+    names = [name for name, _ in Navigator.toolbox().tools[step.action].parameters]
+    values: list[Any] = []
+    if step.role is not None:
+        page = navigator.backend.page
+        found = [e for e in page.elements.values() if e.role == step.role and e.name == step.name]
+        if len(found) <= step.nth:
+            named = [e.describe() for e in page.elements.values() if e.role == step.role][:12]
+            raise EnvStateError(
+                f"gold step {number} of {task.id}: no {step.role} named {step.name!r} "
+                f"(nth={step.nth}) on {page.url}; its {step.role}s: {named}"
+            )
+        values.append(found[step.nth].id)
+    if step.text is not None:
+        values.append(step.text)
+    arguments = dict(zip(names, values, strict=False))
     return ToolCall(name=step.action, arguments=arguments).to_text()
