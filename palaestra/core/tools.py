@@ -159,7 +159,7 @@ def _build_tool(fn: Callable[..., Any]) -> Tool:
             schema["properties"][name]["description"] = text
     usage = f"{fn.__name__}({', '.join(usage_parts)})"
     spec = ToolSpec(name=fn.__name__, description=summary, parameters=schema)
-    ends = bool(mark.get("ends_episode")) if isinstance(mark, dict) else False
+    ends = bool(mark["ends_episode"])
     return Tool(fn.__name__, summary, model, spec, usage, fn, ends, tuple(parameters))
 
 

@@ -191,7 +191,8 @@ class WebNavEnv(TextEnv):
         return self._task.ended(self._navigator())
 
     def _verify(self, answer: str) -> Verdict:
-        assert self.session is not None
+        if self.session is None:
+            raise EnvStateError("call reset() before step()")
         verdict: Verdict = self._task.verify(self.session, self._navigator(), answer)
         return verdict
 
