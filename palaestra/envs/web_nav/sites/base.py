@@ -30,7 +30,7 @@ import random
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -50,6 +50,7 @@ __all__ = [
     "TaskTemplate",
     "World",
     "esc",
+    "field_error",
     "href",
     "layout",
     "paginate",
@@ -107,6 +108,12 @@ class Session:
 def href(site: str, path: str) -> str:
     """The escaped absolute path of a page of the site named ``site`` (mounted at ``/site``)."""
     return esc(f"/{site}{path}")
+
+
+def field_error(errors: Mapping[str, str], name: str) -> str:
+    """The server's message under a form field that failed validation, or nothing."""
+    message = errors.get(name)
+    return f'<p class="error" id="error-{esc(name)}">{esc(message)}</p>' if message else ""
 
 
 def session_of(request: Request) -> Session:

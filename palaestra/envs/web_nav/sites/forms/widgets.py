@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from starlette.responses import HTMLResponse
 
-from palaestra.envs.web_nav.sites.base import esc, layout
+from palaestra.envs.web_nav.sites.base import esc, field_error, layout
 
 __all__ = [
     "NAV",
@@ -25,11 +25,6 @@ __all__ = [
     "text_field",
     "textarea_field",
 ]
-
-
-def _error(errors: Mapping[str, str], name: str) -> str:
-    message = errors.get(name)
-    return f'<p class="error" id="error-{name}">{esc(message)}</p>' if message else ""
 
 
 def error_summary(errors: Mapping[str, str]) -> str:
@@ -53,7 +48,7 @@ def text_field(
     return (
         f'<div class="field"><label for="f-{name}">{esc(label)}</label> '
         f'<input type="{kind}" id="f-{name}" name="{name}" value="{esc(value)}">'
-        f"{hint_html}{_error(errors, name)}</div>"
+        f"{hint_html}{field_error(errors, name)}</div>"
     )
 
 
@@ -62,7 +57,7 @@ def textarea_field(name: str, label: str, value: str, errors: Mapping[str, str])
     return (
         f'<div class="field"><label for="f-{name}">{esc(label)}</label> '
         f'<textarea id="f-{name}" name="{name}" rows="3">{esc(value)}</textarea>'
-        f"{_error(errors, name)}</div>"
+        f"{field_error(errors, name)}</div>"
     )
 
 
@@ -83,7 +78,7 @@ def select_field(
     return (
         f'<div class="field"><label for="f-{name}">{esc(label)}</label> '
         f'<select id="f-{name}" name="{name}">{"".join(items)}</select>'
-        f"{_error(errors, name)}</div>"
+        f"{field_error(errors, name)}</div>"
     )
 
 
@@ -92,7 +87,7 @@ def checkbox(name: str, label: str, checked: bool, errors: Mapping[str, str]) ->
     mark = " checked" if checked else ""
     return (
         f'<div class="field"><label><input type="checkbox" name="{name}" value="yes"{mark}> '
-        f"{esc(label)}</label>{_error(errors, name)}</div>"
+        f"{esc(label)}</label>{field_error(errors, name)}</div>"
     )
 
 
@@ -105,7 +100,7 @@ def radios(
         f"{' checked' if option == value else ''}> {esc(option)}</label> "
         for option in options
     )
-    return f"<fieldset><legend>{esc(legend)}</legend>{items}{_error(errors, name)}</fieldset>"
+    return f"<fieldset><legend>{esc(legend)}</legend>{items}{field_error(errors, name)}</fieldset>"
 
 
 NAV = (

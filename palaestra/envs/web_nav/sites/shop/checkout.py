@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, posted, session_of
+from palaestra.envs.web_nav.sites.base import esc, field_error, posted, session_of
 from palaestra.envs.web_nav.sites.shop.catalog import COUNTRIES, Catalog, Product
 from palaestra.envs.web_nav.sites.shop.orders import (
     EXPRESS_CENTS,
@@ -170,13 +170,10 @@ def _checkout_form(
     if not cart:
         return page("Checkout", "<h1>Checkout</h1><p>Your cart is empty.</p>", status=status)
 
-    def error(key: str) -> str:
-        return f'<p class="error">{esc(errors[key])}</p>' if key in errors else ""
-
     def textbox(key: str, label: str) -> str:
         return (
             f'<p><label for="{key}">{label}</label> <input id="{key}" name="{key}" type="text" '
-            f'value="{esc(values.get(key, ""))}">{error(key)}</p>'
+            f'value="{esc(values.get(key, ""))}">{field_error(errors, key)}</p>'
         )
 
     countries = options_html(((c, c) for c in COUNTRIES), values.get("country", ""))
@@ -189,16 +186,16 @@ def _checkout_form(
         f"{textbox('full_name', 'Full name')}{textbox('street', 'Street')}"
         f"{textbox('city', 'City')}{textbox('zip', 'ZIP code')}"
         f'<p><label for="country">Country</label> <select id="country" name="country">'
-        f"{countries}</select>{error('country')}</p><h2>Shipping method</h2>"
+        f"{countries}</select>{field_error(errors, 'country')}</p><h2>Shipping method</h2>"
         f'<p><input type="radio" id="standard" name="shipping" value="standard"{standard}> '
         f'<label for="standard">Standard shipping</label> '
         f"<span>{money(STANDARD_CENTS)}, free on orders of {free_from} or more</span></p>"
         f'<p><input type="radio" id="express" name="shipping" value="express"'
         f'{" checked" if express else ""}> <label for="express">Express shipping</label> '
-        f"<span>{money(EXPRESS_CENTS)}</span></p>{error('shipping')}"
+        f"<span>{money(EXPRESS_CENTS)}</span></p>{field_error(errors, 'shipping')}"
         f'<p><input type="checkbox" id="gift-wrap" name="gift_wrap" value="1"{wrapped}> '
         f'<label for="gift-wrap">Gift wrap</label> <span>+{money(GIFT_WRAP_CENTS)}</span></p>'
-        f'{error("cart")}<button type="submit">Place order</button></form>'
+        f'{field_error(errors, "cart")}<button type="submit">Place order</button></form>'
     )
     units = sum(line.quantity for line in cart)
     subtotal = money(_subtotal(catalog, cart))

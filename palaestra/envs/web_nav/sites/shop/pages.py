@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from palaestra.envs.web_nav.sites.base import esc, layout, paginate, session_of
+from palaestra.envs.web_nav.sites.base import esc, field_error, layout, paginate, session_of
 from palaestra.envs.web_nav.sites.shop.catalog import CATEGORIES, SORTS, Catalog, Product, search
 from palaestra.envs.web_nav.sites.shop.orders import delivery_days, money
 from palaestra.envs.web_nav.sites.shop.site import ShopSite
@@ -201,15 +201,15 @@ def product_page(
         listed = [("", f"Choose a {key}")] + [(c.value, c.label) for c in choices]
         fields += (
             f'<p><label for="{key}">{label}</label> <select id="{key}" name="{key}">'
-            f"{options_html(listed, values.get(key, ''))}</select>{_error(errors, key)}</p>"
+            f"{options_html(listed, values.get(key, ''))}</select>{field_error(errors, key)}</p>"
         )
     form = (
         f'<form method="post" action="{ShopSite.href("/cart/add")}">'
         f'<input type="hidden" name="product" value="{product.id}">{fields}'
         f'<p><label for="quantity">Quantity</label> <input id="quantity" name="quantity" '
         f'type="text" inputmode="numeric" value="{esc(values.get("quantity", "1"))}">'
-        f"{_error(errors, 'quantity')}</p>"
-        f'{_error(errors, "product")}<button type="submit">Add to cart</button></form>'
+        f"{field_error(errors, 'quantity')}</p>"
+        f'{field_error(errors, "product")}<button type="submit">Add to cart</button></form>'
     )
     delivery = (
         '<h2>Delivery</h2><p><label for="delivery-zip">Delivery ZIP</label> '
@@ -237,10 +237,6 @@ def product_page(
         "  }));"
     )
     return page(product.name, body, script=script, status=422 if errors else 200)
-
-
-def _error(errors: dict[str, str], key: str) -> str:
-    return f'<p class="error">{esc(errors[key])}</p>' if key in errors else ""
 
 
 def not_found(what: str) -> Response:
