@@ -302,15 +302,14 @@ def test_a_slow_step_does_not_block_other_sessions(server, transport):
         slow.reset(seed=0)
         fast.reset(seed=0)
         running = threading.Thread(
-            target=slow.step, args=("```python\nimport time\ntime.sleep(2)\n```",)
+            target=slow.step, args=("```python\nimport time\ntime.sleep(8)\n```",)
         )
         running.start()
         time.sleep(0.3)  # the slow step is running on the server
-        started = time.monotonic()
         for _ in range(20):
             fast.step("<tool_call>{oops</tool_call>")
-        assert time.monotonic() - started < 1.0
-        assert running.is_alive(), "the slow step should still be running"
+        # Not a time limit: the fast session's 20 steps were served while the slow one ran.
+        assert running.is_alive(), "the fast steps waited for the slow step"
     finally:
         if running is not None:
             running.join(10)
