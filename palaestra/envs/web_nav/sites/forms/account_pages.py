@@ -23,6 +23,7 @@ from palaestra.envs.web_nav.sites.forms.rules import (
 )
 from palaestra.envs.web_nav.sites.forms.widgets import (
     checkbox,
+    data_of,
     error_summary,
     href,
     notice,
@@ -45,11 +46,6 @@ from palaestra.envs.web_nav.sites.forms.world import (
 __all__ = ["ROUTES"]
 
 
-def _data(request: Request) -> FormsData:
-    data: FormsData = session_of(request).world.data
-    return data
-
-
 def _rows(request: Request, table: str) -> list[dict[str, Any]]:
     cursor = session_of(request).database.execute(f"SELECT * FROM {table}")  # noqa: S608
     return [dict(row) for row in cursor]
@@ -67,7 +63,7 @@ def _insert(request: Request, table: str, row: dict[str, Any]) -> None:
 
 async def home(request: Request) -> Response:
     """Who is signed in, what day it is, and what the portal offers."""
-    data = _data(request)
+    data = data_of(request)
     (settings,) = _rows(request, "settings")
     body = (
         "<h1>Palaestra Services</h1>"
@@ -128,7 +124,7 @@ def _signup_form(data: FormsData, values: dict[str, str], errors: dict[str, str]
 
 async def signup(request: Request) -> Response:
     """The sign-up form (GET) and its submission (POST)."""
-    data = _data(request)
+    data = data_of(request)
     if request.method == "GET":
         return page("Sign up", _signup_form(data, {}, {}))
     form = await posted(request)
@@ -182,7 +178,7 @@ def _settings_form(values: dict[str, Any], errors: dict[str, str], saved: bool) 
 
 async def settings(request: Request) -> Response:
     """The signed-in user's settings (GET) and their saving (POST, only when all are valid)."""
-    data = _data(request)
+    data = data_of(request)
     if request.method == "GET":
         (current,) = _rows(request, "settings")
         saved = request.query_params.get("saved") == "1"
@@ -228,7 +224,7 @@ def _ticket_form(values: dict[str, str], errors: dict[str, str]) -> str:
 
 async def support(request: Request) -> Response:
     """The support form (GET) and a new ticket (POST)."""
-    data = _data(request)
+    data = data_of(request)
     if request.method == "GET":
         return page("Support", _ticket_form({}, {}))
     form = await posted(request)

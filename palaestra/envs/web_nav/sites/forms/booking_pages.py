@@ -29,6 +29,7 @@ from palaestra.envs.web_nav.sites.forms.rules import (
     validate_booking,
 )
 from palaestra.envs.web_nav.sites.forms.widgets import (
+    data_of,
     error_summary,
     href,
     notice,
@@ -40,11 +41,6 @@ from palaestra.envs.web_nav.sites.forms.widgets import (
 from palaestra.envs.web_nav.sites.forms.world import ALL_TIMES, WEEKDAYS, FormsData
 
 __all__ = ["ROUTES"]
-
-
-def _data(request: Request) -> FormsData:
-    data: FormsData = session_of(request).world.data
-    return data
 
 
 def _bookings(request: Request) -> list[dict[str, Any]]:
@@ -59,7 +55,7 @@ def today_line(data: FormsData) -> str:
 
 async def services(request: Request) -> Response:
     """The services with their length, price and opening days, and the public holidays."""
-    data = _data(request)
+    data = data_of(request)
     rows = "".join(
         f'<tr><td><a href="{href(f"/services/{s.slug}")}">{esc(s.name)}</a></td>'
         f"<td>{s.minutes} min</td><td>${s.price:.2f}</td>"
@@ -78,7 +74,7 @@ async def services(request: Request) -> Response:
 
 async def service_detail(request: Request) -> Response:
     """One service: what it is, where, and its hours for each weekday."""
-    data = _data(request)
+    data = data_of(request)
     service = data.service(request.path_params["slug"])
     if service is None:
         return page(
@@ -151,7 +147,7 @@ def _booking_form(data: FormsData, values: dict[str, str], errors: dict[str, str
 
 async def book(request: Request) -> Response:
     """The booking form (GET, ``?service=`` preselects) and its submission (POST)."""
-    data = _data(request)
+    data = data_of(request)
     script = _SLOTS_SCRIPT % href("/api/slots")
     if request.method == "GET":
         values = {"service": request.query_params.get("service", "")}
@@ -175,7 +171,7 @@ async def book(request: Request) -> Response:
 
 async def slots(request: Request) -> Response:
     """JSON: the free times of ``?service=<slug>&date=YYYY-MM-DD``, or an error to show."""
-    data = _data(request)
+    data = data_of(request)
     service = data.service(request.query_params.get("service", ""))
     day = parse_day(request.query_params.get("date", ""))
     if service is None:
@@ -208,7 +204,7 @@ def _booking_row(data: FormsData, booking: Mapping[str, Any]) -> str:
 
 async def bookings(request: Request) -> Response:
     """The user's bookings, newest first, ten a page."""
-    data = _data(request)
+    data = data_of(request)
     ordered = listing(_bookings(request))
     paged = paginate(ordered, request.query_params.get("page"), BOOKINGS_PER_PAGE)
     current, pages, shown = paged.number, paged.pages, paged.shown
@@ -239,7 +235,7 @@ def _find(request: Request) -> dict[str, Any] | None:
 
 async def booking_detail(request: Request) -> Response:
     """One booking; right after booking it, the confirmation with its reference."""
-    data = _data(request)
+    data = data_of(request)
     booking = _find(request)
     if booking is None:
         return page("Not found", "<h1>Not found</h1><p>There is no such booking.</p>", status=404)
@@ -266,7 +262,7 @@ async def booking_detail(request: Request) -> Response:
 
 async def cancel_booking(request: Request) -> Response:
     """POST: cancel a confirmed, upcoming booking, then back to the list."""
-    data = _data(request)
+    data = data_of(request)
     booking = _find(request)
     if booking is None:
         return page("Not found", "<h1>Not found</h1><p>There is no such booking.</p>", status=404)

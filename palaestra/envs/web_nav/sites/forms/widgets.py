@@ -8,14 +8,16 @@ field it is about.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from starlette.responses import HTMLResponse
 
-from palaestra.envs.web_nav.sites.base import esc, field_error, layout
+from palaestra.envs.web_nav.sites.base import esc, field_error, layout, session_of
 
 __all__ = [
     "NAV",
     "checkbox",
+    "data_of",
     "error_summary",
     "href",
     "notice",
@@ -25,6 +27,17 @@ __all__ = [
     "text_field",
     "textarea_field",
 ]
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from palaestra.envs.web_nav.sites.forms.world import FormsData
+
+
+def data_of(request: Request) -> FormsData:
+    """The generated records of the episode's world."""
+    data: FormsData = session_of(request).world.data
+    return data
 
 
 def error_summary(errors: Mapping[str, str]) -> str:
