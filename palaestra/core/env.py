@@ -55,8 +55,9 @@ class TextEnv(gym.Env[str, str], ABC):
     - ``_oracle_actions()``: the gold actions for the current task (privileged).
 
     SOME subclasses may set ``toolbox`` (per task), ``code_blocks`` (fenced python blocks
-    become calls of the ``python`` tool), ``text_commands`` (lines such as ``click [12]`` are
-    calls of the toolbox's tools; ``command_aliases`` adds other names for them),
+    become calls of the tool ``code_tool``, ``python`` unless set), ``text_commands`` (lines
+    such as ``click [12]`` are calls of the toolbox's tools; ``command_aliases`` adds other
+    names for them),
     ``reset_options``, ``max_action_chars`` and ``max_observation_chars``, and override
     ``_fork_state`` (a fast fork), ``_render_result`` (how a tool's result reads),
     ``_render_error`` (how a refusal reads), ``_observation``
@@ -70,6 +71,7 @@ class TextEnv(gym.Env[str, str], ABC):
     max_action_chars: ClassVar[int] = 65_536
     max_observation_chars: ClassVar[int] = 262_144
     code_blocks: ClassVar[bool] = False
+    code_tool: ClassVar[str] = "python"
     text_commands: ClassVar[bool] = False
     command_aliases: ClassVar[Mapping[str, str]] = {}
     reset_options: ClassVar[frozenset[str]] = frozenset({"task_id"})
@@ -197,7 +199,7 @@ class TextEnv(gym.Env[str, str], ABC):
             commands=commands,
         )
         calls = parsed.tool_calls or [
-            ToolCall(name="python", arguments={"code": code}) for code in parsed.code_blocks
+            ToolCall(name=self.code_tool, arguments={"code": code}) for code in parsed.code_blocks
         ]
         reward, terminated = 0.0, False
         info: dict[str, Any] = {"turn": self._turn, "tool_calls": [c.model_dump() for c in calls]}

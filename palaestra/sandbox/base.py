@@ -123,6 +123,36 @@ class ExecResult(BaseModel):
         """No exception, no timeout, and (for commands) exit status 0."""
         return self.error is None and not self.timed_out and self.exit_code in (None, 0)
 
+    def as_text(self, *, timing: bool = True) -> str:
+        """The run as an agent reads it: streams, value, error, and notes on limits.
+
+        Args:
+            timing: Add the duration, in whole seconds and only for runs of a second or more,
+                so that observations stay reproducible (exact timings belong in info).
+        """
+        parts = []
+        if self.stdout:
+            parts.append(self.stdout.rstrip("\n"))
+        if self.stderr:
+            parts.append(f"[stderr]\n{self.stderr.rstrip()}")
+        if self.value is not None:
+            parts.append(f"[value] {self.value}")
+        error = self.error
+        if error is not None:
+            if error.traceback and not self.state_lost:
+                parts.append(error.traceback.rstrip())
+            if self.timed_out or self.state_lost:
+                parts.append(f"[note] {error.message}")
+            elif not error.traceback:
+                parts.append(f"{error.type}: {error.message}")
+        if self.truncated:
+            parts.append("[note] the output was too long: its middle was cut")
+        if not parts:
+            parts.append("[no output]")
+        if timing and self.duration_s >= 1.0:
+            parts.append(f"[ran for about {round(self.duration_s)} s]")
+        return "\n".join(parts)
+
 
 class Capabilities(BaseModel):
     """Which protections a sandbox really enforces here; ``details`` says how, or why not."""

@@ -172,7 +172,7 @@ class CodeInterpreterEnv(TextEnv):
     def _render_result(self, name: str, result: Any) -> str:
         if isinstance(result, str):
             return f"<tool_response>\n{result}\n</tool_response>"
-        return f"<tool_response>\n{_format_run(result)}\n</tool_response>"
+        return f"<tool_response>\n{result.as_text()}\n</tool_response>"
 
     # ------------------------------------------------------------------------------ verdict
     def _verify(self, answer: str) -> Verdict:
@@ -202,31 +202,3 @@ class CodeInterpreterEnv(TextEnv):
         """Close the sandbox: no process of the episode outlives the env."""
         self._discard_sandbox()
         super().close()
-
-
-def _format_run(result: ExecResult) -> str:
-    """A run's output as the agent reads it: streams, value, error, and notes on limits."""
-    parts = []
-    if result.stdout:
-        parts.append(result.stdout.rstrip("\n"))
-    if result.stderr:
-        parts.append(f"[stderr]\n{result.stderr.rstrip()}")
-    if result.value is not None:
-        parts.append(f"[value] {result.value}")
-    error = result.error
-    if error is not None:
-        if error.traceback and not result.state_lost:
-            parts.append(error.traceback.rstrip())
-        if result.timed_out or result.state_lost:
-            parts.append(f"[note] {error.message}")
-        elif not error.traceback:
-            parts.append(f"{error.type}: {error.message}")
-    if result.truncated:
-        parts.append("[note] the output was too long: its middle was cut")
-    if not parts:
-        parts.append("[no output]")
-    if result.duration_s >= 1.0:
-        # Whole seconds, and only for slow runs: observations stay reproducible
-        # (exact timings are in info["run_seconds"]).
-        parts.append(f"[ran for about {round(result.duration_s)} s]")
-    return "\n".join(parts)
