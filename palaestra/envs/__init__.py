@@ -28,3 +28,11 @@ register(
         max_episode_steps=30,
     )
 )
+register(
+    EnvEntry(
+        id="MLE-v0",
+        entry_point="palaestra.envs.mle.env:MLEEnv",
+        description="Win offline Kaggle-style ML competitions by running code in a sandbox",
+        max_episode_steps=12,
+    )
+)
