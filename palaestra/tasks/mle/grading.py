@@ -162,7 +162,13 @@ class Grader:
         )
 
     def score_rows(self, predictions: Predictions, rows: np.ndarray) -> float:
-        """The metric on a subset of test rows (a boolean mask in id order)."""
+        """The metric on a subset of test rows, in id order.
+
+        Args:
+            predictions: A parsed submission.
+            rows: A boolean mask over the test rows, or row indices (repeats allowed: a
+                bootstrap sample).
+        """
         competition = self.prepared.competition
         truth = self.truth[rows]
         match competition.metric:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_VERSION",
+    "PUBLIC_FILES",
     "VARIANTS",
     "PreparedVariant",
     "mle_cache",
