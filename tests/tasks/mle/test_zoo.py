@@ -8,7 +8,7 @@ import pytest
 
 from palaestra.tasks.mle.competition import Competition
 from palaestra.tasks.mle.grading import Grader
-from palaestra.tasks.mle.leaderboard import run_pipeline
+from palaestra.tasks.mle.runner import run_pipeline
 from palaestra.tasks.mle.prepare import prepare
 from palaestra.tasks.mle.zoo import FAMILIES, Pipeline, reference_pipelines
 
