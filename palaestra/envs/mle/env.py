@@ -298,7 +298,9 @@ class MLEEnv(TextEnv):
         return text
 
     def _hint(self, result: Any) -> str | None:
-        columns = [c["name"] for c in self._prepared().meta["columns"]]
+        prepared = self._prepared()
+        features = [c["name"] for c in prepared.meta["columns"]]
+        columns = ["id", *features, prepared.competition.target]
         return likely_cause(result, columns, self.budget.memory_mb)
 
     def _prepared(self) -> PreparedVariant:

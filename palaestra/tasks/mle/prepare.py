@@ -5,7 +5,8 @@ rows for forecasting tasks, stratified for classification), random ids that carr
 the test answers split into a public half (scored while the agent works) and a private half
 (scored once, at submit). Variants 0 and 1 form the ``train`` split, variant 2 the ``test`` split.
 
-Layout of one variant under ``cache_dir()/mle/v<DATA_VERSION>/<competition>/variant-<n>/``::
+Layout of one variant under ``cache_dir()/mle/v<DATA_VERSION>/<competition>/variant-<n>-<digest>/``
+(the digest is of the competition's definition, so an edited competition is prepared anew)::
 
     public/train.csv               id, features, target          (what the agent sees)
     public/test.csv                id, features
@@ -20,6 +21,8 @@ sees half a variant, and two processes preparing the same variant at once both e
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -43,6 +46,7 @@ __all__ = [
     "PUBLIC_FILES",
     "VARIANTS",
     "PreparedVariant",
+    "definition_digest",
     "mle_cache",
     "prepare",
     "variant_seed",
@@ -116,12 +120,47 @@ def prepare(competition: Competition, variant: int) -> PreparedVariant:
     """The variant's files, made on first use and read from the cache afterwards."""
     if variant not in (*VARIANTS["train"], *VARIANTS["test"]):
         raise ConfigError(f"variant must be one of 0, 1, 2, got {variant!r}")
-    directory = mle_cache() / competition.name / f"variant-{variant}"
+    directory = (
+        mle_cache() / competition.name / f"variant-{variant}-{definition_digest(competition)}"
+    )
     meta_path = directory / "meta.json"
     if not meta_path.exists():
         _build(competition, variant, directory)
     meta = json.loads(meta_path.read_text())
     return PreparedVariant(competition=competition, variant=variant, directory=directory, meta=meta)
+
+
+def definition_digest(competition: Competition) -> str:
+    """A hash of everything that shapes a competition's files, so an edited one is re-prepared.
+
+    Functions count by their name and compiled code, so editing a loader or a reshaping step
+    makes new files, as does editing the target, the metric or the description.
+    """
+    digest = hashlib.blake2b(digest_size=6)
+    for item in dataclasses.fields(competition):
+        digest.update(f"{item.name}={_stable(getattr(competition, item.name))};".encode())
+    return digest.hexdigest()
+
+
+def _stable(value: Any) -> str:
+    """A description of a value that is the same in every process (no memory addresses)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        inner = ",".join(
+            f"{item.name}={_stable(getattr(value, item.name))}"
+            for item in dataclasses.fields(value)
+        )
+        return f"{type(value).__qualname__}({inner})"
+    if isinstance(value, functools.partial):
+        return f"partial({_stable(value.func)},{_stable(value.args)},{_stable(value.keywords)})"
+    if callable(value) and hasattr(value, "__code__"):
+        code = value.__code__
+        body = hashlib.blake2b(code.co_code + repr(code.co_consts).encode(), digest_size=6)
+        return f"{value.__module__}.{value.__qualname__}#{body.hexdigest()}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k!r}:{_stable(v)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_stable(v) for v in value) + "]"
+    return repr(value)
 
 
 # ------------------------------------------------------------------------------------ building

@@ -8,8 +8,8 @@ import pytest
 
 from palaestra.tasks.mle.competition import Competition
 from palaestra.tasks.mle.grading import Grader
-from palaestra.tasks.mle.runner import run_pipeline
 from palaestra.tasks.mle.prepare import prepare
+from palaestra.tasks.mle.runner import run_pipeline
 from palaestra.tasks.mle.zoo import FAMILIES, Pipeline, reference_pipelines
 
 pd = pytest.importorskip("pandas")
