@@ -33,7 +33,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from shared import command, machine  # bench/ is on sys.path
+from shared import command, machine, stats_ms  # bench/ is on sys.path
 
 import palaestra  # noqa: F401  (registers the envs)
 from palaestra.core.types import ToolCall
@@ -54,16 +54,6 @@ TARGETS = {
     "package_data_mb": 60.0,
 }
 console = Console()
-
-
-def stats_ms(samples: list[float]) -> dict[str, float]:
-    ms = np.asarray(samples) * 1000
-    return {
-        "n": int(ms.size),
-        "p50_ms": float(np.percentile(ms, 50)),
-        "p95_ms": float(np.percentile(ms, 95)),
-        "mean_ms": float(ms.mean()),
-    }
 
 
 def size_mb(path: Path) -> float:

@@ -34,7 +34,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from shared import command, machine  # bench/ is on sys.path
+from shared import command, machine, stats_ms  # bench/ is on sys.path
 
 import palaestra  # noqa: F401  (registers the envs)
 from palaestra.envs.web_nav.sites import SITES
@@ -53,16 +53,6 @@ TARGETS = {
     "browser_reset_p50_ms": 100.0,
     "median_page_tokens": 600,
 }
-
-
-def stats_ms(samples: list[float]) -> dict[str, float]:
-    ms = np.asarray(samples) * 1000
-    return {
-        "n": int(ms.size),
-        "p50_ms": float(np.percentile(ms, 50)),
-        "p95_ms": float(np.percentile(ms, 95)),
-        "mean_ms": float(ms.mean()),
-    }
 
 
 def task_ids(split: str, per_level: int, *, javascript: bool = False) -> list[str]:

@@ -60,3 +60,16 @@ def machine(load_start: tuple[float, float, float], **versions: str) -> dict[str
         "loadavg_end": os.getloadavg(),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def stats_ms(samples: list[float]) -> dict[str, float]:
+    """Count, p50, p95 and mean of durations given in seconds, in milliseconds."""
+    import numpy as np
+
+    ms = np.asarray(samples) * 1000
+    return {
+        "n": int(ms.size),
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "mean_ms": float(ms.mean()),
+    }

@@ -183,7 +183,7 @@ def test_bad_configuration_and_task_ids():
         gym.make("CodeInterpreter-v0", family="chemistry")
     with pytest.raises(ConfigError, match="sandbox must be"):
         gym.make("CodeInterpreter-v0", sandbox="vm")
-    with pytest.raises(ConfigError, match="timeout_s must be positive"):
+    with pytest.raises(ConfigError, match="timeout_s must be a positive number"):
         gym.make("CodeInterpreter-v0", timeout_s=0)
     environment = gym.make("CodeInterpreter-v0", family="math")
     with pytest.raises(TaskError, match="none of this env's families"):

@@ -10,7 +10,6 @@ numeric comparison for data analysis.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +18,14 @@ from palaestra.core.tools import Toolbox, tool
 from palaestra.core.types import ToolCall, Verdict
 from palaestra.envs.code_interpreter.families import resolve_families
 from palaestra.errors import ConfigError, SandboxError
-from palaestra.sandbox import ExecResult, Sandbox, SandboxConfig, make_sandbox
+from palaestra.sandbox import (
+    ExecResult,
+    Sandbox,
+    SandboxConfig,
+    close_quietly,
+    env_sandbox_settings,
+    make_sandbox,
+)
 from palaestra.tasks import Split
 from palaestra.tasks.code import CodeTask, TaskFamily
 
@@ -83,18 +89,10 @@ class CodeInterpreterEnv(TextEnv):
         super().__init__(max_turns=max_turns, render_mode=render_mode)
         if split not in ("train", "test"):
             raise ConfigError(f"split must be 'train' or 'test', got {split!r}")
-        if sandbox not in ("local", "docker"):
-            raise ConfigError(f"sandbox must be 'local' or 'docker', got {sandbox!r}")
-        if not timeout_s > 0:
-            raise ConfigError(f"timeout_s must be positive, got {timeout_s!r}")
-        if isinstance(sandbox_config, dict):
-            sandbox_config = SandboxConfig(**sandbox_config)
+        self.sandbox_config = env_sandbox_settings(sandbox, sandbox_config, timeout_s)
         self.split: Split = split
         self.families = resolve_families(family)
         self.sandbox_kind = sandbox
-        self.sandbox_config = dataclasses.replace(
-            sandbox_config or SandboxConfig(), timeout_s=timeout_s
-        )
         self.toolbox = Toolbox.of(_PythonTool)
         self.sandbox: Sandbox | None = None
         self._needs_fresh_session = True
@@ -161,11 +159,7 @@ class CodeInterpreterEnv(TextEnv):
         return result
 
     def _discard_sandbox(self) -> None:
-        if self.sandbox is not None:
-            try:
-                self.sandbox.close()
-            except SandboxError:
-                pass
+        close_quietly(self.sandbox)
         self.sandbox = None
         self._needs_fresh_session = True
 

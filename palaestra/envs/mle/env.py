@@ -13,7 +13,6 @@ enter the sandbox; agents that fit the public half too closely pay on the privat
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from palaestra.envs.mle.workbench import (
     metric_title,
 )
 from palaestra.errors import ConfigError, SandboxError, TaskError
-from palaestra.sandbox import Sandbox, SandboxConfig, make_sandbox
+from palaestra.sandbox import Sandbox, SandboxConfig, env_sandbox_settings, make_sandbox
 from palaestra.tasks import Split
 from palaestra.tasks.mle.catalog import COMPETITIONS, get_competition
 from palaestra.tasks.mle.competition import Competition
@@ -108,23 +107,18 @@ class MLEEnv(TextEnv):
         super().__init__(max_turns=max_turns, render_mode=render_mode)
         if split not in ("train", "test"):
             raise ConfigError(f"split must be 'train' or 'test', got {split!r}")
-        if sandbox not in ("local", "docker"):
-            raise ConfigError(f"sandbox must be 'local' or 'docker', got {sandbox!r}")
-        for name, value in (("timeout_s", timeout_s), ("compute_budget_s", compute_budget_s)):
-            if not isinstance(value, (int, float)) or not value > 0:
-                raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+        if not isinstance(compute_budget_s, (int, float)) or not compute_budget_s > 0:
+            raise ConfigError(
+                f"compute_budget_s must be a positive number of seconds, got {compute_budget_s!r}"
+            )
         if not isinstance(max_output_chars, int) or max_output_chars < 200:
             raise ConfigError(
                 f"max_output_chars must be an integer >= 200, got {max_output_chars!r}"
             )
-        if isinstance(sandbox_config, dict):
-            sandbox_config = SandboxConfig(**sandbox_config)
+        self.sandbox_config = env_sandbox_settings(sandbox, sandbox_config, timeout_s)
         self.split: Split = split
         self.competitions = _resolve(competition)
         self.sandbox_kind = sandbox
-        self.sandbox_config = dataclasses.replace(
-            sandbox_config or SandboxConfig(), timeout_s=float(timeout_s)
-        )
         self.budget = Budget(
             run_timeout_s=float(timeout_s),
             compute_s=float(compute_budget_s),
@@ -243,8 +237,9 @@ class MLEEnv(TextEnv):
             text = self._render_dry_run(result)
         else:
             text = str(result)
-        if name != "request_info" or "budget" not in text:
-            text += f"\n[budget] {workbench.budget_text()}"
+        budget = workbench.budget_text()
+        if text != budget:  # request_info("budget") is the budget already
+            text += f"\n[budget] {budget}"
         return f"<tool_response>\n{text}\n</tool_response>"
 
     def _render_run(self, run: Run) -> str:
@@ -320,7 +315,7 @@ class MLEEnv(TextEnv):
         summary: dict[str, Any] = {
             "size": len(private_board),
             "medal_thresholds": thresholds,
-            "best_reference_score": private_board[0] if higher else min(private_board),
+            "best_reference_score": board.best.private,
         }
         if best is None:
             self._step_extras["leaderboard"] = {**summary, "human_rank": 0.0, "medal": None}

@@ -20,7 +20,7 @@ from typing import Literal
 
 from palaestra.core.tools import tool
 from palaestra.errors import SandboxError, ToolError
-from palaestra.sandbox import ExecResult, Sandbox
+from palaestra.sandbox import ExecResult, Sandbox, close_quietly
 from palaestra.tasks.mle.describe import topic_text
 from palaestra.tasks.mle.grading import Grader, SubmissionError, human_rank, parse_submission
 from palaestra.tasks.mle.metrics import METRICS
@@ -238,12 +238,8 @@ class Workbench:
 
     def close(self) -> None:
         """Close the sandbox."""
-        if self.sandbox is not None:
-            try:
-                self.sandbox.close()
-            except SandboxError:
-                pass
-            self.sandbox = None
+        close_quietly(self.sandbox)
+        self.sandbox = None
 
     # --------------------------------------------------------------------------- helpers
     def _session(self) -> Sandbox:
