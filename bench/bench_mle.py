@@ -207,7 +207,8 @@ def plot(policies: dict[str, Any], path: Path) -> None:
     left.set_xticks(positions + 0.4 - width / 2, names, rotation=75, ha="right", fontsize=8)
     left.set_ylabel("HumanRank (private leaderboard)")
     left.set_title("Scripted policies on every competition (variant 0)")
-    left.legend(fontsize=8)
+    left.set_ylim(0, 1.15)
+    left.legend(fontsize=8, loc="upper center", ncol=len(POLICIES))
     means = [np.mean([policies[name][policy]["reward"] for name in names]) for policy in POLICIES]
     right.plot(range(len(POLICIES)), means, marker="o")
     right.set_xticks(range(len(POLICIES)), POLICIES, rotation=30, ha="right")
