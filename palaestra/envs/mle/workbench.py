@@ -40,6 +40,17 @@ _CLEAR = (
     "__import__('os').path.isfile('submission.csv') and __import__('os').remove('submission.csv')"
 )
 DRY_RUN_ROWS = {"train.csv": 200, "test.csv": 50}
+# joblib cannot count physical cores without /sys, which the sandbox hides, and prints a warning
+# with a traceback on the first scikit-learn fit of every session: noise in every observation.
+# Its answer then is the logical count, so the prelude gives it that count up front.
+_PRELUDE = """\
+try:
+    import os as _os
+    from joblib.externals.loky.backend import context as _context
+    _context.physical_cores_cache = _context.physical_cores_cache or _os.cpu_count()
+    del _os, _context
+except Exception:
+    pass"""
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,7 @@ class Workbench:
         session = self._session()
         result = self._timed_run(session, code, self.budget.run_timeout_s)
         if result.state_lost:
-            self._upload_public_files()
+            self._prepare_session()
             self._last_probe = None
         written = self._read_submission(session, only_if_changed=True)
         if written is None:
@@ -245,13 +256,15 @@ class Workbench:
     def _session(self) -> Sandbox:
         if self.sandbox is None:
             self.sandbox = self.open_sandbox()
-            self._upload_public_files()
+            self._prepare_session()
         return self.sandbox
 
-    def _upload_public_files(self) -> None:
+    def _prepare_session(self) -> None:
+        """The public files in the working directory, and the session's prelude run."""
         assert self.sandbox is not None
         for name, content in self.prepared.public_files().items():
             self.sandbox.upload(content, name)
+        self.sandbox.run(_PRELUDE)
 
     def _require_budget(self) -> None:
         if self.compute_left_s <= 0:
