@@ -36,3 +36,11 @@ register(
         max_episode_steps=12,
     )
 )
+register(
+    EnvEntry(
+        id="ThoughtGraph-v0",
+        entry_point="palaestra.envs.thought_graph.env:ThoughtGraphEnv",
+        description="Reason by transforming a graph of thoughts; a reasoner carries each step out",
+        max_episode_steps=40,
+    )
+)

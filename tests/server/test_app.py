@@ -48,7 +48,13 @@ def test_health_and_envs(http):
         "ttl_s": 600.0,
     }
     envs = {env["id"]: env for env in http.get("/envs").json()["envs"]}
-    assert set(envs) == {"ToolUse-v0", "CodeInterpreter-v0", "WebNav-v0", "MLE-v0"}
+    assert set(envs) == {
+        "ToolUse-v0",
+        "CodeInterpreter-v0",
+        "WebNav-v0",
+        "MLE-v0",
+        "ThoughtGraph-v0",
+    }
     assert envs["ToolUse-v0"]["max_episode_steps"] == 16
     assert envs["CodeInterpreter-v0"]["observation_max_length"] == 65_536
 

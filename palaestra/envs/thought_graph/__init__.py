@@ -1,1 +1,1 @@
-"""ThoughtGraph-v0 (in progress, not registered yet): reasoning as actions over a thought graph."""
+"""ThoughtGraph-v0: reasoning as actions over an interactive graph of thoughts (see `env`)."""

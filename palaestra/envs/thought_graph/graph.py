@@ -36,6 +36,8 @@ class Node:
         score: The error count once scored (0 is exact), else None.
         feedback: What the reasoner said about it, if anything.
         pruned: Pruned nodes stay in the record but leave the table and take no actions.
+        question: The input this node's content is about: the node's own data for an input
+            (the problem, a part), the input it answers for an answer.
     """
 
     id: int
@@ -47,6 +49,7 @@ class Node:
     score: int | None = None
     feedback: str = ""
     pruned: bool = False
+    question: Any = None
 
 
 @dataclass
@@ -60,7 +63,7 @@ class ThoughtGraph:
     def start(cls, data: Any, text: str, max_nodes: int = 64) -> ThoughtGraph:
         """A graph holding the problem as node 0."""
         graph = cls(max_nodes=max_nodes)
-        graph.nodes.append(Node(id=0, kind="problem", data=data, text=text))
+        graph.nodes.append(Node(id=0, kind="problem", data=data, text=text, question=data))
         return graph
 
     def node(self, node_id: Any) -> Node:
@@ -95,7 +98,9 @@ class ThoughtGraph:
                 f"and has room for {self.room()}; prune or submit"
             )
 
-    def add(self, kind: NodeKind, data: Any, text: str, parents: Iterable[Node]) -> Node:
+    def add(
+        self, kind: NodeKind, data: Any, text: str, parents: Iterable[Node], question: Any = None
+    ) -> Node:
         """A new node made by ``kind`` from ``parents`` (room must have been checked)."""
         parent_nodes = list(parents)
         node = Node(
@@ -105,6 +110,7 @@ class ThoughtGraph:
             text=text,
             parents=tuple(parent.id for parent in parent_nodes),
             depth=1 + max((parent.depth for parent in parent_nodes), default=0),
+            question=data if question is None else question,
         )
         self.nodes.append(node)
         return node

@@ -1,0 +1,82 @@
+"""The static baselines of Graph of Thoughts, as policies that play ThoughtGraph-v0's actions.
+
+- ``io``: one solve of the whole problem, submitted as it is;
+- ``tot``: Tree of Thoughts: ``width`` solves, the best kept, then ``depth`` rounds of ``width``
+  refinements of the best, the best kept each round;
+- ``got``: Graph of Thoughts' schedule: split the problem in parts of about 32 items (2 for
+  sorting 64, as the paper's sorting 32 does with 16), 5 solves per part, the best of each kept,
+  10 merges, the best kept, 10 refinements, the best kept, submitted.
+
+Each reads only what the agent sees (the graph) and returns the episode's last ``info``; they
+are the yardstick a trained policy is compared with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from palaestra.core.types import ToolCall
+
+__all__ = ["SCHEDULES", "play_schedule"]
+
+SCHEDULES = ("io", "tot", "got")
+
+
+def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dict[str, Any]:
+    """Play a static schedule to the end on a reset env; the last step's info.
+
+    Args:
+        env: A ThoughtGraph-v0 env (wrapped or not), just reset.
+        name: ``io``, ``tot`` or ``got``.
+        width: Branching of ``tot``.
+        depth: Refinement rounds of ``tot``.
+    """
+    graph = env.unwrapped.graph
+
+    def act(name: str, **arguments: Any) -> tuple[float, bool, dict[str, Any]]:
+        _, reward, terminated, truncated, info = env.step(
+            ToolCall(name=name, arguments=arguments).to_text()
+        )
+        return reward, terminated or truncated, info
+
+    def new_ids(before: int) -> list[int]:
+        return [node.id for node in graph.nodes[before:] if not node.pruned]
+
+    def best_of(ids: list[int]) -> int:
+        act("score", nodes=ids)
+        act("keep_best", nodes=ids, n=1)
+        return next(i for i in ids if not graph.nodes[i].pruned)
+
+    if name == "io":
+        before = len(graph.nodes)
+        act("solve", node=0, n=1)
+        return act("submit", node=new_ids(before)[0])[2]
+    if name == "tot":
+        before = len(graph.nodes)
+        act("solve", node=0, n=width)
+        best = best_of(new_ids(before))
+        for _ in range(depth):
+            before = len(graph.nodes)
+            act("refine", node=best, n=width)
+            best = best_of([best, *new_ids(before)])
+        return act("submit", node=best)[2]
+    if name == "got":
+        size = env.unwrapped._problem_size
+        before = len(graph.nodes)
+        act("split", node=0, k=max(2, size // 32))
+        parts = new_ids(before)
+        kept = []
+        for part in parts:
+            before = len(graph.nodes)
+            act("solve", node=part, n=5)
+            kept.append(best_of(new_ids(before)))
+        while len(kept) > 1:
+            before = len(graph.nodes)
+            act("aggregate", nodes=kept[:2], n=min(10, graph.room() // 2))
+            kept = [best_of(new_ids(before)), *kept[2:]]
+        best = kept[0]
+        before = len(graph.nodes)
+        act("refine", node=best, n=min(10, graph.room()))
+        best = best_of([best, *new_ids(before)])
+        return act("submit", node=best)[2]
+    raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")
