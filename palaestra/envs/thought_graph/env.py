@@ -19,6 +19,7 @@ from typing import Any
 from palaestra.core.env import TextEnv
 from palaestra.core.tools import Toolbox, tool
 from palaestra.core.types import ToolCall, Verdict
+from palaestra.envs.thought_graph.agent_reasoner import AgentReasoner
 from palaestra.envs.thought_graph.graph import Node, ThoughtGraph
 from palaestra.errors import ConfigError, TaskError, ToolError
 from palaestra.tasks import Split
@@ -139,6 +140,9 @@ class ThoughtGraphEnv(TextEnv):
         task: ``sorting``, ``set_intersection`` or ``keyword_counting``; None draws one.
         size: 32, 64 or 128; None draws one.
         split: ``"train"`` or ``"test"`` (disjoint seeds).
+        reasoner: ``"simulated"`` (seeded, cheap: the default) or an agent (any object with
+            ``act(messages, tools) -> str``, such as a palaestra Agent) prompted for each
+            transformation.
         reasoner_seed: Seed of the simulated reasoner (mixed with the episode seed).
         cost_per_call: Subtracted from the reward for each reasoner call (0 by default).
         max_nodes: The most nodes a graph may hold.
@@ -156,6 +160,7 @@ class ThoughtGraphEnv(TextEnv):
         task: str | None = None,
         size: int | None = None,
         split: Split = "train",
+        reasoner: Any = "simulated",
         reasoner_seed: int = 0,
         cost_per_call: float = 0.0,
         max_nodes: int = 64,
@@ -173,6 +178,12 @@ class ThoughtGraphEnv(TextEnv):
             raise ConfigError(f"cost_per_call must be in [0, 1], got {cost_per_call!r}")
         if not isinstance(max_nodes, int) or max_nodes < 8:
             raise ConfigError(f"max_nodes must be an integer of at least 8, got {max_nodes!r}")
+        if reasoner != "simulated" and not callable(getattr(reasoner, "act", None)):
+            raise ConfigError(
+                f"reasoner must be 'simulated' or an agent with act(messages, tools), got "
+                f"{reasoner!r}"
+            )
+        self.reasoner_spec = reasoner
         self.kinds = (task,) if task else KINDS
         self.sizes = (size,) if size else SIZES
         self.split: Split = split
@@ -181,7 +192,7 @@ class ThoughtGraphEnv(TextEnv):
         self.max_nodes = max_nodes
         self.toolbox = Toolbox.of(_Actions)
         self.graph = ThoughtGraph(max_nodes=max_nodes)
-        self.reasoner: SimulatedReasoner | None = None
+        self.reasoner: SimulatedReasoner | AgentReasoner | None = None
         self._problem: ThoughtProblem | None = None
         self._plan: list[str] | None = None
 
@@ -206,7 +217,10 @@ class ThoughtGraphEnv(TextEnv):
     def _start(self, task: GraphTask) -> tuple[str, dict[str, Any]]:
         problem = task.problem
         self._problem = problem
-        self.reasoner = SimulatedReasoner(seed=_mix(self.reasoner_seed, problem.id))
+        if self.reasoner_spec == "simulated":
+            self.reasoner = SimulatedReasoner(seed=_mix(self.reasoner_seed, problem.id))
+        else:
+            self.reasoner = AgentReasoner(self.reasoner_spec)
         self.graph = ThoughtGraph.start(
             problem.input_data, _show(problem.input_data), self.max_nodes
         )
@@ -310,7 +324,7 @@ class ThoughtGraphEnv(TextEnv):
         assert self._problem is not None
         return self._problem.size
 
-    def _reasoner(self) -> SimulatedReasoner:
+    def _reasoner(self) -> SimulatedReasoner | AgentReasoner:
         if self.reasoner is None:
             raise ToolError("call reset() first")
         return self.reasoner

@@ -179,3 +179,41 @@ def test_arbitrary_actions_never_raise_and_rejections_change_nothing():
             env.reset(seed=rng.randrange(1000))
     assert rejected > 200
     env.close()
+
+
+class SortsShortLists:
+    """A stand-in model: exact on up to 8 items, drops the last item of longer inputs."""
+
+    def __init__(self):
+        self.prompts = []
+
+    def act(self, messages, tools=None):
+        import json as json_module
+        import re
+
+        prompt = messages[-1]["content"]
+        self.prompts.append(prompt)
+        lists = [json_module.loads(m) for m in re.findall(r"\[[0-9, ]*\]", prompt)]
+        items = sorted(x for found in lists[:1] if "Input:" in prompt for x in found)
+        if "Merge" in prompt:
+            items = sorted(x for found in lists for x in found)
+        if len(items) > 8 and "errors" not in prompt:
+            items = items[:-1]
+        return "[" + ", ".join(map(str, items)) + "]"
+
+
+def test_an_agent_can_be_the_reasoner():
+    model = SortsShortLists()
+    env = gym.make("ThoughtGraph-v0", task="sorting", size=32, reasoner=model)
+    env.reset(seed=0)
+    *_, info = env.step("solve(0, 1)")
+    *_, info = env.step(call("score", nodes=[1]))
+    assert env.unwrapped.graph.nodes[1].score == 1  # one item dropped
+    env.step("split(0, 4)")
+    env.step("solve(2, 1)\nsolve(3, 1)")
+    *_, info = env.step(call("score", nodes=[6, 7]))
+    assert [env.unwrapped.graph.nodes[i].score for i in (6, 7)] == [0, 0]
+    assert "Sort this list" in model.prompts[0] and info["error"] is None
+    with pytest.raises(ConfigError, match="reasoner must be"):
+        gym.make("ThoughtGraph-v0", reasoner="gpt-5")
+    env.close()
