@@ -1,8 +1,10 @@
 """Shared fixtures: the converted SmolLM2 checkpoint, a tiny random model with its tokenizer,
-and a look at the host's processes (to prove that sandboxes leave nothing behind)."""
+a look at the host's processes (to prove that sandboxes leave nothing behind), and one round of
+``palaestra train sft`` on any env."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,3 +98,34 @@ def tiny_agent(tiny_model_dir: Path) -> TransformersAgent:
 
     sampling = SamplingConfig(max_new_tokens=12, temperature=0.0, batch_size=3)
     return TransformersAgent(str(tiny_model_dir), sampling=sampling, device="cpu")
+
+
+@pytest.fixture
+def sft_round(capsys, tiny_model_dir: Path, tmp_path: Path):
+    """Run ``palaestra train sft`` for one round on an env with the tiny model; its results.
+
+    Checks what every env promises the trainers: the warm-up trained on oracle episodes that all
+    succeeded. Call it with the env id, its ``--env-arg`` values and a turn limit.
+    """
+    from palaestra.cli import main
+
+    def run(env_id: str, env_args: dict[str, str], max_turns: int) -> dict:
+        out = tmp_path / "sft"
+        args = ["train", "sft", "--env", env_id, "--model", str(tiny_model_dir)]
+        args += ["--rounds", "1", "--tasks", "1", "--group-size", "2", "--eval-episodes", "2"]
+        args += ["--max-turns", str(max_turns), "--max-new-tokens", "4"]
+        args += ["--warmup-episodes", "2", "--set", "max_steps=1", "--out", str(out)]
+        for key, value in env_args.items():
+            args += ["--env-arg", f"{key}={value}"]
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        captured = capsys.readouterr()
+        assert exit_info.value.code == 0, captured.err
+        results = json.loads((out / "results.json").read_text())
+        stages = {s["stage"]: s for s in results["stages"]}
+        assert "warmup" in stages and stages["warmup"]["train"]["steps"] >= 1
+        oracle = [json.loads(line) for line in (out / "warmup" / "oracle.jsonl").open()]
+        assert len(oracle) == 2 and all(t["success"] for t in oracle)
+        return results
+
+    return run

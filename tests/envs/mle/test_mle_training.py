@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 pytest.importorskip("sklearn")
 
 from palaestra.agents import OracleAgent  # noqa: E402
-from palaestra.cli import main  # noqa: E402
 from palaestra.rollout import collect, summarize  # noqa: E402
 
 SMALL = {"competition": "breast-cancer-diagnosis"}
@@ -26,19 +23,5 @@ def test_collect_with_the_oracle_and_a_model_agent(tiny_agent):
     )
 
 
-def test_palaestra_train_sft_runs_a_round_on_mle(capsys, tiny_model_dir, tmp_path):
-    out = tmp_path / "sft"
-    args = ["train", "sft", "--env", "MLE-v0", "--model", str(tiny_model_dir)]
-    args += ["--rounds", "1", "--tasks", "1", "--group-size", "2", "--eval-episodes", "2"]
-    args += ["--max-turns", "3", "--max-new-tokens", "4", "--warmup-episodes", "2"]
-    args += ["--env-arg", "competition=breast-cancer-diagnosis", "--set", "max_steps=1"]
-    args += ["--out", str(out)]
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    captured = capsys.readouterr()
-    assert exit_info.value.code == 0, captured.err
-    results = json.loads((out / "results.json").read_text())
-    stages = {s["stage"]: s for s in results["stages"]}
-    assert "warmup" in stages and stages["warmup"]["train"]["steps"] >= 1
-    oracle = [json.loads(line) for line in (out / "warmup" / "oracle.jsonl").open()]
-    assert len(oracle) == 2 and all(t["success"] for t in oracle)
+def test_palaestra_train_sft_runs_a_round_on_mle(sft_round):
+    sft_round("MLE-v0", {"competition": "breast-cancer-diagnosis"}, max_turns=3)
