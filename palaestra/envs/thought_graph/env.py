@@ -440,22 +440,32 @@ def _oracle_plan(probe: ThoughtGraphEnv) -> list[str]:
     return messages
 
 
-def _make_exact(probe: ThoughtGraphEnv, play: Any, layer: list[int], rounds: int = 10) -> list[int]:
-    """Refine the scored answers of a layer, keeping any better version, until all are exact."""
+def _make_exact(probe: ThoughtGraphEnv, play: Any, layer: list[int], rounds: int = 12) -> list[int]:
+    """Refine the scored answers of a layer until all are exact, pruning what is superseded.
+
+    Each round refines every inexact answer twice and keeps the best of the three; the losers
+    are pruned at the start of the next message, so the graph never outgrows its cap.
+    """
     nodes = probe.graph.nodes
+    losers: list[int] = []
     for _ in range(rounds):
         pending = [i for i, node_id in enumerate(layer) if nodes[node_id].score != 0]
         if not pending:
             break
+        calls = [ToolCall(name="prune", arguments={"nodes": losers})] if losers else []
         first = len(nodes)
-        refined = list(range(first, first + len(pending)))
-        play(
-            [ToolCall(name="refine", arguments={"node": layer[i], "n": 1}) for i in pending]
-            + [ToolCall(name="score", arguments={"nodes": refined})]
-        )
-        for i, node_id in zip(pending, refined, strict=True):
-            if (nodes[node_id].score or 0) <= (nodes[layer[i]].score or 0):
-                layer[i] = node_id
+        refined = list(range(first, first + 2 * len(pending)))
+        calls += [ToolCall(name="refine", arguments={"node": layer[i], "n": 2}) for i in pending]
+        calls.append(ToolCall(name="score", arguments={"nodes": refined}))
+        play(calls)
+        losers = []
+        for offset, i in enumerate(pending):
+            candidates = [layer[i], refined[2 * offset], refined[2 * offset + 1]]
+            best = min(candidates, key=lambda node_id: (nodes[node_id].score or 0, node_id))
+            losers += [node_id for node_id in candidates if node_id != best]
+            layer[i] = best
+    if losers:
+        play([ToolCall(name="prune", arguments={"nodes": losers})])
     return layer
 
 

@@ -54,7 +54,7 @@ class Node:
 
 @dataclass
 class ThoughtGraph:
-    """A graph of thoughts with at most ``max_nodes`` nodes (pruned ones included)."""
+    """A graph of thoughts with at most ``max_nodes`` live (unpruned) nodes."""
 
     max_nodes: int = 64
     nodes: list[Node] = field(default_factory=list)
@@ -87,15 +87,15 @@ class ThoughtGraph:
         return [self.node(node_id) for node_id in ids]
 
     def room(self) -> int:
-        """How many nodes can still be added."""
-        return self.max_nodes - len(self.nodes)
+        """How many nodes can still be added: pruning one makes room for another."""
+        return self.max_nodes - len(self.live())
 
     def require_room(self, wanted: int) -> None:
         """Refuse a transformation that would make more nodes than the cap allows."""
         if wanted > self.room():
             raise ToolError(
                 f"that would add {wanted} nodes, but the graph holds at most {self.max_nodes} "
-                f"and has room for {self.room()}; prune or submit"
+                f"live nodes and has room for {self.room()}; prune or submit"
             )
 
     def add(
@@ -134,10 +134,10 @@ class ThoughtGraph:
             if node.feedback:
                 line += f" ({node.feedback})"
             lines.append(line)
-        pruned = len(self.nodes) - len(self.live())
+        live = len(self.live())
+        pruned = len(self.nodes) - live
         lines.append(
-            f"{len(self.nodes)} of {self.max_nodes} nodes used"
-            + (f", {pruned} pruned" if pruned else "")
+            f"{live} of {self.max_nodes} nodes in use" + (f", {pruned} pruned" if pruned else "")
         )
         return "\n".join(lines)
 

@@ -12,8 +12,9 @@ Every operation computes the correct result, then corrupts it::
     split   exact (the first set for set intersection, sentences for keyword counting)
     merge   the correct merge of the parts as given (sorted merge, union, summed counts), plus
             Poisson(merge_error_rate * (total length / length_scale) ** exponent) errors
-    refine  each error of the candidate is fixed with probability p_fix (each fix lowers the
-            error by at least one), then one new error with probability p_new_error
+    refine  each error of the candidate is fixed with probability p_fix, scaled down past
+            fix_length items (each fix lowers the error by at least one), then one new error
+            with probability p_new_error
     score   the exact `local_error` of a candidate against its own input
 
 An error on a list swaps two adjacent different items (sorting), drops an item, duplicates one, or
@@ -68,7 +69,10 @@ class SimulatedReasonerConfig:
     exponent: float = 1.5
     """How fast errors grow with length: above 1, doubling the input more than doubles them."""
     p_fix: float = 0.5
-    """Probability that `refine` fixes each error of its candidate."""
+    """Probability that `refine` fixes each error of a candidate of up to `fix_length` items."""
+    fix_length: float = 64.0
+    """Past this length the chance of a fix falls in proportion (half as likely at twice it):
+    a long answer is harder to polish, so refining the whole problem is no shortcut."""
     p_new_error: float = 0.05
     """Probability that `refine` adds one new error."""
 
@@ -192,7 +196,9 @@ class SimulatedReasoner:
         kind = check_kind(kind)
         current = _readable(kind, candidate)
         errors = local_error(kind, input_data, current)
-        fixes = int(self.rng.binomial(errors, self.config.p_fix))
+        length = max(1, input_length(kind, input_data))
+        p_fix = self.config.p_fix * min(1.0, self.config.fix_length / length)
+        fixes = int(self.rng.binomial(errors, p_fix))
         truth = solution(kind, input_data)
         for _ in range(fixes):
             if local_error(kind, input_data, current) == 0:

@@ -54,7 +54,8 @@ def test_pruned_nodes_leave_the_table_but_keep_their_ids():
     merged.score = 0
     table = graph.table()
     assert "\n1 | split" not in table and "3 | aggregate | 1,2 | 2 | 0 |" in table
-    assert "4 of 6 nodes used, 1 pruned" in table
+    assert "3 of 6 nodes in use, 1 pruned" in table
+    assert graph.room() == 3  # pruning made room
     with pytest.raises(ToolError, match="pruned"):
         graph.node(1)
 
