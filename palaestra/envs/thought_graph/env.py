@@ -24,17 +24,17 @@ from palaestra.envs.thought_graph.graph import Node, ThoughtGraph
 from palaestra.errors import ConfigError, TaskError, ToolError
 from palaestra.tasks import Split
 from palaestra.tasks.thought_graph.problems import (
+    KINDS,
+    SIZES,
     ThoughtProblem,
     error_count,
     make_problem,
+    parse_answer,
     partial_score,
 )
 from palaestra.tasks.thought_graph.reasoner import SimulatedReasoner
 
 __all__ = ["KINDS", "SIZES", "ThoughtGraphEnv"]
-
-KINDS = ("sorting", "set_intersection", "keyword_counting")
-SIZES = (32, 64, 128)
 _SEEDS_PER_SPLIT = 10_000
 
 _INSTRUCTIONS = """\
@@ -269,14 +269,14 @@ class ThoughtGraphEnv(TextEnv):
         return f"refined node {node}: nodes {_ids(made)}"
 
     def _do_score(self, nodes: list[int]) -> str:
-        chosen = [self._answer_node(node_id) for node_id in _distinct(nodes)]
+        chosen = self._answer_nodes(nodes)
         for node in chosen:
             error, _tokens = self._reasoner().score(self._kind, _question(node), node.data)
             node.score = int(error)
         return "scored " + ", ".join(f"{node.id}: {node.score}" for node in chosen)
 
     def _do_keep_best(self, nodes: list[int], n: int) -> str:
-        chosen = [self._answer_node(node_id) for node_id in _distinct(nodes)]
+        chosen = self._answer_nodes(nodes)
         unscored = [node.id for node in chosen if node.score is None]
         if unscored:
             raise ToolError(f"score these first: {unscored}")
@@ -288,7 +288,7 @@ class ThoughtGraphEnv(TextEnv):
         return f"kept {_ids(ranked[:n])}, pruned {_ids(ranked[n:]) or 'none'}"
 
     def _do_aggregate(self, nodes: list[int], n: int = 1) -> str:
-        chosen = [self._answer_node(node_id) for node_id in _distinct(nodes)]
+        chosen = self._answer_nodes(nodes)
         if len(chosen) < 2:
             raise ToolError("aggregate needs answers of two or more parts")
         questions = [_question(node) for node in chosen]
@@ -336,10 +336,10 @@ class ThoughtGraphEnv(TextEnv):
         return node
 
     def _answer_node(self, node_id: int) -> Node:
-        node = self.graph.node(node_id)
-        if node.kind in ("problem", "split"):
-            raise ToolError(f"node {node_id} is an input ({node.kind}); solve it first")
-        return node
+        return _as_answer(self.graph.node(node_id))
+
+    def _answer_nodes(self, node_ids: list[int]) -> list[Node]:
+        return [_as_answer(node) for node in self.graph.nodes_of(node_ids)]
 
     def _check_count(self, n: int) -> None:
         if not 1 <= n <= 10:
@@ -365,8 +365,6 @@ class ThoughtGraphEnv(TextEnv):
 
     # ------------------------------------------------------------------------------ verdict
     def _verify(self, answer: str) -> Verdict:
-        from palaestra.tasks.thought_graph.problems import parse_answer
-
         assert self._problem is not None
         candidate = parse_answer(self._problem.kind, answer)
         errors = error_count(self._problem, candidate)
@@ -414,8 +412,7 @@ def _oracle_plan(probe: ThoughtGraphEnv) -> list[str]:
         messages.append(message)
         probe.step(message)
 
-    size = len(probe.graph.nodes[0].data) if probe._kind == "sorting" else probe._problem_size
-    parts = max(2, min(8, size // 8))
+    parts = max(2, min(8, probe._problem_size // 8))
     play([ToolCall(name="split", arguments={"node": 0, "k": parts})])
     inputs = list(range(1, 1 + parts))
     first = len(probe.graph.nodes)
@@ -481,12 +478,10 @@ def _merge_questions(kind: str, questions: list[Any]) -> Any:
     return " ".join(questions)
 
 
-def _distinct(node_ids: list[int]) -> list[int]:
-    if not node_ids:
-        raise ToolError("name at least one node")
-    if len(set(node_ids)) != len(node_ids):
-        raise ToolError("name each node once")
-    return node_ids
+def _as_answer(node: Node) -> Node:
+    if node.kind in ("problem", "split"):
+        raise ToolError(f"node {node.id} is an input ({node.kind}); solve it first")
+    return node
 
 
 def _ids(nodes: list[Node]) -> str:
