@@ -426,6 +426,20 @@ def _median(scores: Sequence[float]) -> float:
 
 # ------------------------------------------------------------------------------------- loading
 _LOADED: dict[tuple[str, int, str, str], Leaderboard] = {}
+# Writing a competition's ~60 scripts costs about 3 ms, most of a reset; they depend only on the
+# competition and its prepared data, so each process writes them once per variant.
+_PIPELINES: dict[tuple[str, str], tuple[list[Pipeline], str]] = {}
+
+
+def _pipelines(competition: Competition, prepared: PreparedVariant) -> tuple[list[Pipeline], str]:
+    """The variant's reference pipelines and their digest, written once per process."""
+    from palaestra.tasks.mle.prepare import definition_digest
+
+    key = (definition_digest(competition), prepared.fingerprint)
+    if key not in _PIPELINES:
+        pipelines = reference_pipelines(competition, prepared)
+        _PIPELINES[key] = (pipelines, pipelines_digest(pipelines))
+    return _PIPELINES[key]
 
 
 def load_leaderboard(competition: Competition | str, variant: int) -> Leaderboard:
@@ -438,7 +452,7 @@ def load_leaderboard(competition: Competition | str, variant: int) -> Leaderboar
 
     competition = _resolve(competition)
     prepared = prepare(competition, variant)
-    digest = pipelines_digest(reference_pipelines(competition, prepared))
+    _, digest = _pipelines(competition, prepared)
     key = (competition.name, variant, prepared.fingerprint, digest)
     if key in _LOADED:
         return _LOADED[key]
@@ -476,8 +490,8 @@ def best_pipeline(competition: Competition | str, prepared: PreparedVariant) -> 
     """The oracle: the reference pipeline with the best private score on this variant."""
     competition = _resolve(competition)
     board = load_leaderboard(competition, prepared.variant)
-    pipelines = {pipeline.name: pipeline for pipeline in reference_pipelines(competition, prepared)}
-    return pipelines[board.best.name]
+    pipelines, _ = _pipelines(competition, prepared)
+    return next(pipeline for pipeline in pipelines if pipeline.name == board.best.name)
 
 
 def _write_atomically(path: Path, text: str) -> None:
