@@ -65,8 +65,8 @@ def bench(episodes: int) -> tuple[dict[str, Any], dict[str, float]]:
                     outcomes.append(info)
                 row[name] = {
                     "accuracy": float(np.mean([o["success"] for o in outcomes])),
-                    "calls": float(np.mean([o["reasoner"]["calls"] for o in outcomes])),
-                    "tokens": float(np.mean([o["reasoner"]["tokens"] for o in outcomes])),
+                    "calls": float(np.mean([o["usage"]["reasoner_calls"] for o in outcomes])),
+                    "tokens": float(np.mean([o["usage"]["reasoner_tokens"] for o in outcomes])),
                 }
             rows[f"{kind}-{size}"] = row
             env.close()

@@ -68,6 +68,8 @@ class EpisodeRecorder:
         self.conversation.add_turn(turn.text, observation, done=self.done)
         if self.done:
             self._final_info = info
+            if isinstance(info.get("usage"), Mapping):  # what the episode consumed, in all
+                self.metadata["usage"] = dict(info["usage"])
 
     def finish(self, error: ErrorInfo | None = None) -> Trajectory:
         """The trajectory so far; ``error`` marks an episode an infrastructure failure cut short."""

@@ -5,7 +5,8 @@ one chat prompt (the task of that node, its input and, to refine, the error coun
 found), and the reply is read with the task's own answer parser (an unreadable reply is an empty
 answer, which the scorer then counts as wrong). Splitting and scoring stay exact, as in Graph of
 Thoughts, where both are done by code for these tasks. Tokens are counted as the words read and
-written, the same unit the simulated reasoner reports.
+written, the same unit the simulated reasoner reports. For programming the agent writes, refines
+and combines functions (its reply's first code fence is the candidate); the env runs them.
 
 The agent is shared, not copied, by `fork`: a forked episode's reasoner calls reach the same
 model, so branches are independent only as far as the model's sampling is.
@@ -14,8 +15,11 @@ model, so branches are independent only as far as the model's sampling is.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
 
+from palaestra.errors import ConfigError
+from palaestra.tasks.thought_graph.coding import CodingProblem, Program, program_of
 from palaestra.tasks.thought_graph.problems import (
     InputData,
     Result,
@@ -23,7 +27,7 @@ from palaestra.tasks.thought_graph.problems import (
     local_error,
     parse_answer,
 )
-from palaestra.tasks.thought_graph.reasoner import SimulatedReasoner
+from palaestra.tasks.thought_graph.reasoner import Question, SimulatedReasoner, Thought
 
 __all__ = ["AgentReasoner", "ReasonerAgent"]
 
@@ -62,23 +66,40 @@ class AgentReasoner:
         self.tokens = 0
         self._exact = SimulatedReasoner(seed=0)  # splits exactly; its counters are not ours
 
-    def solve(self, kind: str, input_data: InputData) -> tuple[Result, int]:
+    def solve(self, kind: str, input_data: Question) -> tuple[Thought, int]:
         """The agent's answer to one input."""
+        if isinstance(input_data, CodingProblem):
+            return self._ask(kind, f"{input_data.statement}\n\n{_FENCE_ONLY}")
         prompt = f"{_TASKS[kind]}\n\nInput: {_show(input_data)}\n\nAnswer only."
         return self._ask(kind, prompt)
 
-    def split(self, kind: str, input_data: InputData, k: int) -> tuple[list[InputData], int]:
+    def split(self, kind: str, input_data: Question, k: int) -> tuple[list[InputData], int]:
         """Exact contiguous parts (as the simulated reasoner makes them), at no model cost."""
         parts, _ = self._exact.split(kind, input_data, k)
         return parts, 0
 
-    def merge(self, kind: str, parts: list[Result]) -> tuple[Result, int]:
-        """The agent's merge of partial answers."""
-        shown = "\n".join(f"- {format_answer(kind, part)}" for part in parts)
+    def merge(
+        self, kind: str, parts: Sequence[Thought], input_data: Question | None = None
+    ) -> tuple[Thought, int]:
+        """The agent's merge of partial answers (for programming, of candidate functions)."""
+        if isinstance(input_data, CodingProblem):
+            shown = "\n\n".join(f"```python\n{_code(part)}\n```" for part in parts)
+            prompt = (
+                f"{input_data.statement}\n\nCandidate solutions:\n\n{shown}\n\nCombine their "
+                f"best parts into one correct function. {_FENCE_ONLY}"
+            )
+            return self._ask(kind, prompt)
+        shown = "\n".join(f"- {format_answer(kind, cast(Result, part))}" for part in parts)
         return self._ask(kind, f"{_MERGES[kind]}\n\n{shown}\n\nAnswer only.")
 
-    def refine(self, kind: str, input_data: InputData, candidate: object) -> tuple[Result, int]:
+    def refine(self, kind: str, input_data: Question, candidate: object) -> tuple[Thought, int]:
         """The agent's corrected answer, told how many errors the scorer found."""
+        if isinstance(input_data, CodingProblem):
+            prompt = (
+                f"{input_data.statement}\n\nA first solution:\n\n```python\n{_code(candidate)}"
+                f"\n```\n\nFind and fix its bugs. {_FENCE_ONLY}"
+            )
+            return self._ask(kind, prompt)
         errors = local_error(kind, input_data, candidate)
         shown = "(no answer)"
         if isinstance(candidate, (list, dict)):
@@ -89,8 +110,12 @@ class AgentReasoner:
         )
         return self._ask(kind, prompt)
 
-    def score(self, kind: str, input_data: InputData, candidate: object) -> tuple[int, int]:
+    def score(self, kind: str, input_data: Question, candidate: object) -> tuple[int, int]:
         """The exact error count, as Graph of Thoughts scores these tasks."""
+        if isinstance(input_data, CodingProblem):
+            raise ConfigError(
+                "programming candidates are scored by running them, not by a reasoner"
+            )
         self.calls += 1
         return local_error(kind, input_data, candidate), 0
 
@@ -100,15 +125,24 @@ class AgentReasoner:
         clone.calls, clone.tokens = self.calls, self.tokens
         return clone
 
-    def _ask(self, kind: str, prompt: str) -> tuple[Result, int]:
+    def _ask(self, kind: str, prompt: str) -> tuple[Thought, int]:
         reply = self.agent.act([{"role": "user", "content": prompt}], None)
         used = len(prompt.split()) + len(str(reply).split())
         self.calls += 1
         self.tokens += used
+        if kind == "programming":
+            return program_of(str(reply)), used
         parsed = parse_answer(kind, str(reply))
         if parsed is None:
             parsed = {} if kind == "keyword_counting" else []
         return parsed, used
+
+
+_FENCE_ONLY = "Reply with the complete function in one ```python block."
+
+
+def _code(candidate: object) -> str:
+    return candidate.code if isinstance(candidate, Program) else str(candidate)
 
 
 def _show(input_data: InputData) -> str:

@@ -5,7 +5,9 @@
   refinements of the best, the best kept each round;
 - ``got``: Graph of Thoughts' schedule: split the problem in parts of about 32 items (2 for
   sorting 64, as the paper's sorting 32 does with 16), 5 solves per part, the best of each kept,
-  10 merges, the best kept, 10 refinements, the best kept, submitted.
+  10 merges, the best kept, 10 refinements, the best kept, submitted. A function is not split:
+  for programming it is 5 solves, the best 2 kept and combined 5 times, the best of all kept,
+  5 refinements, the best kept, submitted.
 
 Each reads only what the agent sees (the graph) and returns the episode's last ``info``; they
 are the yardstick a trained policy is compared with.
@@ -42,10 +44,13 @@ def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dic
     def new_ids(before: int) -> list[int]:
         return [node.id for node in graph.nodes[before:] if not node.pruned]
 
-    def best_of(ids: list[int]) -> int:
-        act("score", nodes=ids)
-        act("keep_best", nodes=ids, n=1)
-        return next(i for i in ids if not graph.nodes[i].pruned)
+    def best_of(ids: list[int], n: int = 1) -> list[int]:
+        act("score", nodes=[i for i in ids if graph.nodes[i].score is None])
+        act("keep_best", nodes=ids, n=n)
+        return [i for i in ids if not graph.nodes[i].pruned]
+
+    def best(ids: list[int]) -> int:
+        return best_of(ids)[0]
 
     if name == "io":
         before = len(graph.nodes)
@@ -54,12 +59,23 @@ def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dic
     if name == "tot":
         before = len(graph.nodes)
         act("solve", node=0, n=width)
-        best = best_of(new_ids(before))
+        top = best(new_ids(before))
         for _ in range(depth):
             before = len(graph.nodes)
-            act("refine", node=best, n=width)
-            best = best_of([best, *new_ids(before)])
-        return act("submit", node=best)[2]
+            act("refine", node=top, n=width)
+            top = best([top, *new_ids(before)])
+        return act("submit", node=top)[2]
+    if name == "got" and env.unwrapped._kind == "programming":
+        before = len(graph.nodes)
+        act("solve", node=0, n=5)
+        pair = best_of(new_ids(before), n=2)
+        before = len(graph.nodes)
+        act("aggregate", nodes=pair, n=5)
+        top = best([*pair, *new_ids(before)])
+        before = len(graph.nodes)
+        act("refine", node=top, n=5)
+        top = best([top, *new_ids(before)])
+        return act("submit", node=top)[2]
     if name == "got":
         size = env.unwrapped._problem_size
         before = len(graph.nodes)
@@ -69,14 +85,12 @@ def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dic
         for part in parts:
             before = len(graph.nodes)
             act("solve", node=part, n=5)
-            kept.append(best_of(new_ids(before)))
+            kept.append(best(new_ids(before)))
         while len(kept) > 1:
             before = len(graph.nodes)
             act("aggregate", nodes=kept[:2], n=min(10, graph.room() // 2))
-            kept = [best_of(new_ids(before)), *kept[2:]]
-        best = kept[0]
+            kept = [best(new_ids(before)), *kept[2:]]
         before = len(graph.nodes)
-        act("refine", node=best, n=min(10, graph.room()))
-        best = best_of([best, *new_ids(before)])
-        return act("submit", node=best)[2]
+        act("refine", node=kept[0], n=min(10, graph.room()))
+        return act("submit", node=best([kept[0], *new_ids(before)]))[2]
     raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")

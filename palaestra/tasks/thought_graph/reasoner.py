@@ -13,13 +13,17 @@ Every operation computes the correct result, then corrupts it::
     merge   the correct merge of the parts as given (sorted merge, union, summed counts), plus
             Poisson(merge_error_rate * (total length / length_scale) ** exponent) errors
     refine  each error of the candidate is fixed with probability p_fix, scaled down past
-            fix_length items (each fix lowers the error by at least one), then one new error
-            with probability p_new_error
+            fix_length items (each fix lowers the error by at least one), then
+            Poisson(refine_error_rate * (length / length_scale) ** exponent) new errors
     score   the exact `local_error` of a candidate against its own input
 
 An error on a list swaps two adjacent different items (sorting), drops an item, duplicates one, or
 (set intersection) adds an element of the first set that is not common; on counts it adds or
 subtracts 1. Length is `input_length`: digits, elements of the first set, or country mentions.
+
+Programming (`coding`) follows the same model on code: a candidate is the reference with bugs
+at mutation sites, four items per reference line; split is refused and score is left to running
+the code.
 
 Cost: each call costs ``prompt_tokens`` plus one token per number or word read and written
 (two per country count); `calls` and `tokens` keep the totals. The reasoner is deterministic
@@ -34,6 +38,7 @@ import dataclasses
 import heapq
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, cast
@@ -41,6 +46,7 @@ from typing import Any, cast
 import numpy as np
 
 from palaestra.errors import ConfigError
+from palaestra.tasks.thought_graph import coding
 from palaestra.tasks.thought_graph.problems import (
     COUNTRIES,
     InputData,
@@ -52,7 +58,12 @@ from palaestra.tasks.thought_graph.problems import (
     solution,
 )
 
-__all__ = ["SimulatedReasoner", "SimulatedReasonerConfig"]
+__all__ = ["Question", "SimulatedReasoner", "SimulatedReasonerConfig", "Thought"]
+
+Question = InputData | coding.CodingProblem
+"""What a transformation works on: a task's input, or a programming problem."""
+Thought = Result | coding.Program
+"""What it makes: a task's result, or a candidate function."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +84,9 @@ class SimulatedReasonerConfig:
     fix_length: float = 64.0
     """Past this length the chance of a fix falls in proportion (half as likely at twice it):
     a long answer is harder to polish, so refining the whole problem is no shortcut."""
-    p_new_error: float = 0.05
-    """Probability that `refine` adds one new error."""
+    refine_error_rate: float = 0.05
+    """Mean new errors `refine` writes into an answer of ``length_scale`` items; it grows with
+    length like solving's, since a refinement rewrites the whole answer."""
 
     # -- cost
     prompt_tokens: int = 50
@@ -89,7 +101,9 @@ class SimulatedReasonerConfig:
                 f"length_scale and exponent must be > 0, got {self.length_scale!r} and "
                 f"{self.exponent!r}"
             )
-        for name in ("p_fix", "p_new_error"):
+        if self.refine_error_rate < 0:
+            raise ConfigError(f"refine_error_rate must be >= 0, got {self.refine_error_rate!r}")
+        for name in ("p_fix",):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(
                     f"{name} must be a probability in [0, 1], got {getattr(self, name)!r}"
@@ -130,24 +144,36 @@ class SimulatedReasoner:
 
     # ---- operations ---------------------------------------------------------------------------
 
-    def solve(self, kind: str, input_data: InputData) -> tuple[Result, int]:
+    def solve(self, kind: str, input_data: Question) -> tuple[Thought, int]:
         """Solve an input: its correct result with Poisson errors that grow with its length."""
+        if kind == "programming":
+            problem = _coding(input_data)
+            mean = self.config.mean_errors(self.config.error_rate, problem.length)
+            program = coding.simulate_solve(problem, mean, self.rng)
+            return program, self._charge(_size(problem.statement) + _size(program.code))
         kind = check_kind(kind)
+        input_data = cast(InputData, input_data)
         result = solution(kind, input_data)
         mean = self.config.mean_errors(self.config.error_rate, input_length(kind, input_data))
         result = self._corrupt(kind, result, int(self.rng.poisson(mean)), input_data)
         return result, self._charge(_size(input_data) + _size(result))
 
-    def split(self, kind: str, input_data: InputData, k: int) -> tuple[list[InputData], int]:
+    def split(self, kind: str, input_data: Question, k: int) -> tuple[list[InputData], int]:
         """Cut an input into ``k`` contiguous parts, exactly.
 
         Set intersection splits the first set and keeps the second whole in each part; keyword
         counting splits the text at sentence ends.
 
         Raises:
-            ConfigError: ``k`` is below 1 or above the number of items (or sentences).
+            ConfigError: ``k`` is below 1 or above the number of items (or sentences), or the
+                task is programming (a function is written whole).
         """
+        if kind == "programming":
+            raise ConfigError(
+                "a programming problem is not split: solve it, then refine or aggregate candidates"
+            )
         kind = check_kind(kind)
+        input_data = cast(InputData, input_data)
         input_length(kind, input_data)  # raises ConfigError on a malformed input
         parts: list[InputData]
         if kind == "sorting":
@@ -160,15 +186,26 @@ class SimulatedReasoner:
             parts = [" ".join(p) for p in _chunks(sentences, k)]
         return parts, self._charge(_size(input_data) + sum(_size(p) for p in parts))
 
-    def merge(self, kind: str, parts: list[Result]) -> tuple[Result, int]:
+    def merge(
+        self, kind: str, parts: Sequence[Thought], input_data: Question | None = None
+    ) -> tuple[Thought, int]:
         """Merge partial results, with errors that grow with their total length.
 
         Sorting merges the lists as they are (a k-way merge of sorted runs, so disorder in a
         part survives); set intersection takes their union; keyword counting sums the counts.
+        Programming combines candidates of one problem (``input_data``, needed only there).
         """
+        if kind == "programming":
+            problem = _coding(input_data)
+            programs = [_program(part) for part in parts]
+            mean = self.config.mean_errors(self.config.merge_error_rate, problem.length)
+            combined = coding.simulate_merge(problem, programs, mean, self.rng)
+            read = sum(_size(program.code) for program in programs)
+            return combined, self._charge(read + _size(combined.code))
         kind = check_kind(kind)
         if not parts:
             raise ConfigError("merge needs at least one part")
+        parts = cast(list[Result], parts)
         if any(_readable(kind, part) != part for part in parts):
             raise ConfigError(f"every part to merge must be a {kind} result (list or dict)")
         merged: Result
@@ -188,12 +225,22 @@ class SimulatedReasoner:
         merged = self._corrupt(kind, merged, int(self.rng.poisson(mean)), None)
         return merged, self._charge(sum(_size(p) for p in parts) + _size(merged))
 
-    def refine(self, kind: str, input_data: InputData, candidate: object) -> tuple[Result, int]:
+    def refine(self, kind: str, input_data: Question, candidate: object) -> tuple[Thought, int]:
         """Improve a candidate for an input: fix each error with probability ``p_fix``.
 
         An unreadable candidate (None, or not of the kind's shape) is refined from the empty one.
         """
+        if kind == "programming":
+            problem = _coding(input_data)
+            program = _program(candidate)
+            p_fix = self.config.p_fix * min(1.0, self.config.fix_length / problem.length)
+            mean = self.config.mean_errors(self.config.error_rate, problem.length)
+            refined = coding.simulate_refine(
+                problem, program, p_fix, self._new_errors(problem.length), self.rng, mean
+            )
+            return refined, self._charge(_size(problem.statement) + 2 * _size(refined.code))
         kind = check_kind(kind)
+        input_data = cast(InputData, input_data)
         current = _readable(kind, candidate)
         errors = local_error(kind, input_data, current)
         length = max(1, input_length(kind, input_data))
@@ -206,12 +253,20 @@ class SimulatedReasoner:
             current = self._fix(kind, current, truth)
         if kind == "set_intersection":  # asked for ascending order; order is not an error
             current = sorted(cast(list[int], current))
-        if self.rng.random() < self.config.p_new_error:
-            current = self._corrupt(kind, current, 1, input_data)
+        current = self._corrupt(kind, current, self._new_errors(length), input_data)
         return current, self._charge(_size(input_data) + 2 * _size(current))
 
-    def score(self, kind: str, input_data: InputData, candidate: object) -> tuple[int, int]:
-        """The exact error of a candidate against its own input (`local_error`), and its cost."""
+    def score(self, kind: str, input_data: Question, candidate: object) -> tuple[int, int]:
+        """The exact error of a candidate against its own input (`local_error`), and its cost.
+
+        Raises:
+            ConfigError: For programming, whose candidates are scored by running them.
+        """
+        if kind == "programming":
+            raise ConfigError(
+                "programming candidates are scored by running them, not by a reasoner"
+            )
+        input_data = cast(InputData, input_data)
         error = local_error(kind, input_data, candidate)
         return error, self._charge(_size(input_data) + _size(candidate) + 1)
 
@@ -300,6 +355,9 @@ class SimulatedReasoner:
             return items[:position] + [value] + items[position:]
         return _merge_runs_at(items, value)
 
+    def _new_errors(self, length: int) -> int:
+        return int(self.rng.poisson(self.config.mean_errors(self.config.refine_error_rate, length)))
+
     def _charge(self, read_and_written: int) -> int:
         used = self.config.prompt_tokens + read_and_written
         self.calls += 1
@@ -343,6 +401,20 @@ def _readable(kind: Kind, candidate: object) -> Result:
     ):
         return list(candidate)
     return []
+
+
+def _coding(input_data: object) -> coding.CodingProblem:
+    if not isinstance(input_data, coding.CodingProblem):
+        raise ConfigError(
+            f"a programming input is a CodingProblem, got {type(input_data).__name__}"
+        )
+    return input_data
+
+
+def _program(candidate: object) -> coding.Program:
+    if isinstance(candidate, coding.Program):
+        return candidate
+    return coding.Program(str(candidate) if candidate is not None else "")
 
 
 def _size(data: object) -> int:

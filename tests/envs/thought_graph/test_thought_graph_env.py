@@ -88,7 +88,7 @@ def test_submit_scores_the_node_against_the_ground_truth(env):
     for action in env.unwrapped.oracle_actions():
         obs, reward, terminated, truncated, info = env.step(action)
     assert terminated and reward == 1.0 and info["success"]
-    assert info["reasoner"]["calls"] > 1 and info["reasoner"]["tokens"] > 0
+    assert info["usage"]["reasoner_calls"] > 1 and info["usage"]["reasoner_tokens"] > 0
 
 
 def test_a_cost_per_call_lowers_the_reward():
@@ -101,7 +101,7 @@ def test_a_cost_per_call_lowers_the_reward():
             *_, reward, _, _, info = made.step(action)
         rewards.append(reward)
         made.close()
-    calls = info["reasoner"]["calls"]
+    calls = info["usage"]["reasoner_calls"]
     assert rewards[0] == 1.0 and rewards[1] == pytest.approx(1.0 - 0.01 * calls)
 
 
