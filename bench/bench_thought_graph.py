@@ -6,12 +6,14 @@ the accuracy and reasoner calls of each static schedule per task and size.
 Measures, on this machine (an accuracy-vs-calls plot goes next to the JSON):
 - step cost: p50/p95 of env.step over the oracle's episodes (simulated reasoner);
 - for every task (sorting, set intersection, keyword counting) and size (32, 64, 128): the
-  accuracy (exact answers), mean partial score, reasoner calls and tokens of IO, ToT(5, 2) and
-  GoT's schedule, and of the oracle (a plan made on a private fork: the ceiling).
+  accuracy (exact answers), reasoner calls and tokens of IO, CoT, ToT(5, 2) and GoT's schedule,
+  and of the oracle (a plan made on a private fork: the ceiling);
+- the same for programming (``--programming-episodes`` episodes drawn by seed from the test
+  split's problems: every score and verdict runs code in the sandbox), and its step cost.
 
 Anchors: ARIES reports +29% accuracy at -35% cost against static schedules; on sorting 32 with
-Llama-3.1-405B, ToT scores about 96%, GoT 50-82%, an LLM policy 81%. A trained policy's row
-(the issue's target: on the accuracy-cost front above every static schedule) is not here yet.
+Llama-3.1-405B, ToT scores about 96%, GoT 50-82%, an LLM policy 81%. A trained policy against
+these schedules: bench/bench_thought_graph_policy.py.
 """
 
 from __future__ import annotations
@@ -47,30 +49,39 @@ def play_oracle(env: Any, steps: list[float]) -> dict[str, Any]:
     return info
 
 
-def bench(episodes: int) -> tuple[dict[str, Any], dict[str, float]]:
+def play_cell(env: Any, episodes: int, steps: list[float]) -> dict[str, Any]:
+    """Every schedule and the oracle on the same test seeds of one env."""
+    row: dict[str, Any] = {}
+    for name in (*SCHEDULES, "oracle"):
+        outcomes = []
+        for seed in range(episodes):
+            env.reset(seed=seed)
+            if name == "oracle":
+                info = play_oracle(env, steps)
+            else:
+                info = play_schedule(env, name)
+            outcomes.append(info)
+        row[name] = {
+            "accuracy": float(np.mean([o["success"] for o in outcomes])),
+            "calls": float(np.mean([o["usage"]["reasoner_calls"] for o in outcomes])),
+            "tokens": float(np.mean([o["usage"]["reasoner_tokens"] for o in outcomes])),
+        }
+    return row
+
+
+def bench(episodes: int, programming_episodes: int) -> tuple[dict[str, Any], dict[str, Any]]:
     rows: dict[str, Any] = {}
     steps: list[float] = []
     for kind in KINDS:
         for size in SIZES:
             env = gym.make("ThoughtGraph-v0", task=kind, size=size, split="test")
-            row: dict[str, Any] = {}
-            for name in (*SCHEDULES, "oracle"):
-                outcomes = []
-                for seed in range(episodes):
-                    env.reset(seed=seed)
-                    if name == "oracle":
-                        info = play_oracle(env, steps)
-                    else:
-                        info = play_schedule(env, name)
-                    outcomes.append(info)
-                row[name] = {
-                    "accuracy": float(np.mean([o["success"] for o in outcomes])),
-                    "calls": float(np.mean([o["usage"]["reasoner_calls"] for o in outcomes])),
-                    "tokens": float(np.mean([o["usage"]["reasoner_tokens"] for o in outcomes])),
-                }
-            rows[f"{kind}-{size}"] = row
+            rows[f"{kind}-{size}"] = play_cell(env, episodes, steps)
             env.close()
-    return rows, stats_ms(steps)
+    program_steps: list[float] = []
+    env = gym.make("ThoughtGraph-v0", task="programming", split="test")
+    rows["programming"] = play_cell(env, programming_episodes, program_steps)
+    env.close()
+    return rows, {"simulated": stats_ms(steps), "programming": stats_ms(program_steps)}
 
 
 def plot(rows: dict[str, Any], path: Path) -> None:
@@ -79,9 +90,15 @@ def plot(rows: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(KINDS), figsize=(15, 4.5), sharey=True)
-    for axis, kind in zip(axes, KINDS, strict=True):
-        for name, marker in zip((*SCHEDULES, "oracle"), "os^*", strict=True):
+    fig, axes = plt.subplots(1, len(KINDS) + 1, figsize=(19, 4.5), sharey=True)
+    for name, marker in zip((*SCHEDULES, "oracle"), "oDs^*", strict=True):
+        row = rows["programming"][name]
+        axes[-1].scatter(row["calls"], row["accuracy"], marker=marker, label=name)
+    axes[-1].set_xscale("log")
+    axes[-1].set_title("programming")
+    axes[-1].set_xlabel("reasoner calls per episode")
+    for axis, kind in zip(axes, KINDS, strict=False):
+        for name, marker in zip((*SCHEDULES, "oracle"), "oDs^*", strict=True):
             calls = [rows[f"{kind}-{size}"][name]["calls"] for size in SIZES]
             accuracy = [rows[f"{kind}-{size}"][name]["accuracy"] for size in SIZES]
             axis.plot(calls, accuracy, marker=marker, label=name)
@@ -100,14 +117,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("bench/results/thought_graph.json"))
     parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--programming-episodes", type=int, default=22)
     args = parser.parse_args()
     load_start = os.getloadavg()
-    rows, step = bench(args.episodes)
+    rows, step = bench(args.episodes, args.programming_episodes)
     results = {
         "command": command(),
         "machine": machine(load_start),
         "episodes_per_cell": args.episodes,
-        "step_simulated_reasoner": step,
+        "programming_episodes": args.programming_episodes,
+        "step_simulated_reasoner": step["simulated"],
+        "step_programming": step["programming"],
         "schedules": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +143,11 @@ def main() -> None:
             *(f"{row[n]['accuracy']:.2f} / {row[n]['calls']:.0f}" for n in (*SCHEDULES, "oracle")),
         )
     console.print(table)
-    console.print(f"step p50 {step['p50_ms']:.3f} ms, p95 {step['p95_ms']:.3f} ms")
+    simulated, programming = step["simulated"], step["programming"]
+    console.print(
+        f"step p50 {simulated['p50_ms']:.3f} ms, p95 {simulated['p95_ms']:.3f} ms (simulated); "
+        f"programming p50 {programming['p50_ms']:.0f} ms (sandboxed runs)"
+    )
     console.print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
 
 

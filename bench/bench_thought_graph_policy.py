@@ -9,7 +9,7 @@ What it does, on this machine (CPU):
    fork: it refines each answer until its score is 0, then submits it);
 2. fine-tunes the model on them with `SFTTrainer` (LoRA; loss on the assistant turns only);
 3. plays ``--eval-episodes`` test episodes with the trained model (greedy) and, on the same
-   test seeds, every static schedule: IO, ToT(width, depth) for several widths and depths, and
+   test seeds, every static schedule: IO, CoT, ToT(width, depth) for several widths and depths, and
    GoT's schedule; reads accuracy (exact answers) and reasoner calls per episode (from each
    episode's ``info["usage"]``);
 4. reports whether the policy is above the static front: more accurate than every static
@@ -52,7 +52,7 @@ def static_schedules(env_kwargs: dict[str, Any], seeds: list[int]) -> dict[str, 
     """Accuracy and calls of every static schedule on the test seeds."""
     rows: dict[str, dict[str, float]] = {}
     env = gym.make(ENV, split="test", **env_kwargs)
-    shapes: list[tuple[str, str, dict[str, int]]] = [("io", "io", {})]
+    shapes: list[tuple[str, str, dict[str, int]]] = [("io", "io", {}), ("cot", "cot", {})]
     shapes += [(f"tot({w},{d})", "tot", {"width": w, "depth": d}) for w, d in TOT_SHAPES]
     shapes.append(("got", "got", {}))
     for label, name, options in shapes:

@@ -1,6 +1,9 @@
 """The static baselines of Graph of Thoughts, as policies that play ThoughtGraph-v0's actions.
 
 - ``io``: one solve of the whole problem, submitted as it is;
+- ``cot``: a chain of thought as a chain of nodes, no branching and no checking: the problem cut
+  in parts of 16 items, each solved once, all merged once, submitted (programming: a solve, its
+  example run, one revision submitted);
 - ``tot``: Tree of Thoughts: ``width`` solves, the best kept, then ``depth`` rounds of ``width``
   refinements of the best, the best kept each round;
 - ``got``: Graph of Thoughts' schedule: split the problem in parts of about 32 items (2 for
@@ -21,7 +24,7 @@ from palaestra.core.types import ToolCall
 
 __all__ = ["SCHEDULES", "play_schedule"]
 
-SCHEDULES = ("io", "tot", "got")
+SCHEDULES = ("io", "cot", "tot", "got")
 
 
 def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dict[str, Any]:
@@ -29,7 +32,7 @@ def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dic
 
     Args:
         env: A ThoughtGraph-v0 env (wrapped or not), just reset.
-        name: ``io``, ``tot`` or ``got``.
+        name: ``io``, ``cot``, ``tot`` or ``got``.
         width: Branching of ``tot``.
         depth: Refinement rounds of ``tot``.
     """
@@ -55,6 +58,26 @@ def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dic
     if name == "io":
         before = len(graph.nodes)
         act("solve", node=0, n=1)
+        return act("submit", node=new_ids(before)[0])[2]
+    if name == "cot" and env.unwrapped._kind == "programming":
+        before = len(graph.nodes)
+        act("solve", node=0, n=1)
+        first = new_ids(before)[0]
+        act("score", nodes=[first])
+        before = len(graph.nodes)
+        act("refine", node=first, n=1)
+        return act("submit", node=new_ids(before)[0])[2]
+    if name == "cot":
+        parts = env.unwrapped._problem_size // 16
+        before = len(graph.nodes)
+        act("split", node=0, k=parts)
+        inputs = new_ids(before)
+        before = len(graph.nodes)
+        for part in inputs:
+            act("solve", node=part, n=1)
+        answers = new_ids(before)
+        before = len(graph.nodes)
+        act("aggregate", nodes=answers, n=1)
         return act("submit", node=new_ids(before)[0])[2]
     if name == "tot":
         before = len(graph.nodes)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from palaestra.core.types import ToolCall
-from palaestra.envs.thought_graph.schedules import play_schedule
+from palaestra.envs.thought_graph.schedules import SCHEDULES, play_schedule
 from palaestra.errors import ConfigError
 
 
@@ -127,6 +127,25 @@ def test_the_got_schedule_beats_io_on_long_sorting(size):
         accuracy[name] = float(np.mean(solved))
     env.close()
     assert accuracy["got"] > accuracy["io"] + 0.4, accuracy
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+@pytest.mark.parametrize("task", ["sorting", "set_intersection", "keyword_counting"])
+def test_every_schedule_plays_to_a_verdict_without_a_refused_action(task, name):
+    env = gym.make("ThoughtGraph-v0", task=task, size=64)
+    env.reset(seed=3)
+    steps = []
+    step = env.step
+
+    def recording_step(action):
+        steps.append(result := step(action))
+        return result
+
+    env.step = recording_step
+    info = play_schedule(env, name)
+    assert "success" in info and steps[-1][2]  # terminated by its submit
+    assert all(result[4]["error"] is None for result in steps), name
+    env.close()
 
 
 def test_bad_arguments_are_clear_errors():

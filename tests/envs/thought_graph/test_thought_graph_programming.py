@@ -6,11 +6,14 @@ verdict one run of the hidden tests.
 
 from __future__ import annotations
 
+import random
+
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 
 import palaestra
+from palaestra.envs.thought_graph.schedules import SCHEDULES, play_schedule
 from palaestra.sandbox import LocalSandbox
 from palaestra.tasks.programming import GraderLimits
 from palaestra.tasks.thought_graph.coding import (
@@ -127,6 +130,14 @@ def test_hidden_tests_decide_the_reward_not_the_visible_score():
     env.close()
 
 
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_every_schedule_plays_a_programming_problem_to_a_verdict(env, name):
+    env.reset(seed=4)
+    info = play_schedule(env, name)
+    assert "hidden tests passed" in info["verdict"]
+    assert info["usage"]["reasoner_calls"] >= 1
+
+
 def test_fork_replays_the_same_candidates(env):
     env.reset(seed=2)
     env.step("solve(0, 2)")
@@ -143,6 +154,30 @@ def test_fork_replays_the_same_candidates(env):
         n.data for n in branch.unwrapped.graph.nodes
     ]
     branch.close()
+
+
+def test_arbitrary_actions_never_raise_and_rejections_change_nothing():
+    env = gym.make("ThoughtGraph-v0", task="programming", max_turns=10_000)
+    rng = random.Random(1)
+    env.reset(seed=0)
+    names = ["split", "solve", "refine", "score", "keep_best", "aggregate", "prune", "submit"]
+    rejected = 0
+    for _ in range(150):
+        name = rng.choice([*names, "nope"])
+        first = rng.choice(["0", "1", "2", "5", "-1", "x", "[1, 2]", "[]", "[3, 3]"])
+        action = (
+            f"{name}({first}, {rng.randrange(0, 4)})" if rng.random() < 0.6 else f"{name}({first})"
+        )
+        before = state(env)
+        obs, reward, terminated, truncated, info = env.step(action)
+        assert 0.0 <= reward <= 1.0 and isinstance(obs, str)
+        if info["error"] is not None and not terminated:
+            rejected += 1
+            assert state(env) == before, action
+        if terminated or truncated:
+            env.reset(seed=rng.randrange(100))
+    assert rejected > 40
+    env.close()
 
 
 def test_bad_programming_arguments_are_clear_errors():
