@@ -236,3 +236,18 @@ def test_an_agent_can_be_the_reasoner():
     with pytest.raises(ConfigError, match="reasoner must be"):
         gym.make("ThoughtGraph-v0", reasoner="gpt-5")
     env.close()
+
+
+def test_an_agent_spec_names_the_reasoner(tiny_model_dir):
+    env = gym.make("ThoughtGraph-v0", task="sorting", size=32, reasoner=f"hf:{tiny_model_dir}")
+    env.reset(seed=0)
+    obs, *_, info = env.step("solve(0, 2)")
+    assert info["error"] is None and info["usage"]["reasoner_calls"] == 2
+    assert [n.kind for n in env.unwrapped.graph.nodes] == ["problem", "solve", "solve"]
+    twin = gym.make("ThoughtGraph-v0", task="sorting", size=32, reasoner=f"hf:{tiny_model_dir}")
+    twin.reset(seed=0)
+    assert twin.unwrapped.reasoner.agent is env.unwrapped.reasoner.agent  # one model per process
+    with pytest.raises(ConfigError, match="names no model"):
+        gym.make("ThoughtGraph-v0", reasoner="hf:").reset(seed=0)
+    env.close()
+    twin.close()
