@@ -5,8 +5,11 @@
         --out /tmp/tg_policy.json                                     # a quick look
 
 What it does, on this machine (CPU):
-1. plays ``--train-episodes`` oracle episodes of the train split (the oracle plans on a private
-   fork: it refines each answer until its score is 0, then submits it);
+1. plays oracle episodes of the train split (the oracle plans on a private fork: it refines
+   each answer until its score is 0, then submits it) and keeps ``--train-episodes`` of them,
+   half where the first answer was exact and half where it had to be refined: unbalanced (two
+   thirds need no refining on sorting 32) the policy learned to submit its first answer always
+   (the first run of this bench: IO's accuracy at twice its calls);
 2. fine-tunes the model on them with `SFTTrainer` (LoRA; loss on the assistant turns only);
 3. plays ``--eval-episodes`` test episodes with the trained model (greedy) and, on the same
    test seeds, every static schedule: IO, CoT, ToT(width, depth) for several widths and depths, and
@@ -46,6 +49,20 @@ console = Console()
 ENV = "ThoughtGraph-v0"
 TOT_SHAPES = ((1, 1), (2, 1), (3, 1), (3, 2), (5, 1), (5, 2))
 """ToT(width, depth) settings swept for the static front (ToT(5, 2) is bench_thought_graph's)."""
+
+
+def balanced_oracle_episodes(env_kwargs: dict[str, Any], wanted: int) -> list[Trajectory]:
+    """Oracle episodes of the train split, half with a refinement (more than two turns)."""
+    short: list[Trajectory] = []
+    long: list[Trajectory] = []
+    seed = 10_000
+    while len(short) < wanted // 2 or len(long) < wanted - wanted // 2:
+        batch = collect(ENV, OracleAgent, episodes=wanted, seed=seed, env_kwargs=env_kwargs)
+        seed += wanted
+        for trajectory in batch:
+            (long if len(trajectory.steps) > 2 else short).append(trajectory)
+    chosen = short[: wanted // 2] + long[: wanted - wanted // 2]
+    return [chosen[i] for i in np.random.default_rng(0).permutation(len(chosen))]
 
 
 def static_schedules(env_kwargs: dict[str, Any], seeds: list[int]) -> dict[str, dict[str, float]]:
@@ -116,9 +133,9 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2", help="smollm2, tiny, or a model path")
     parser.add_argument("--task", default="sorting")
     parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--train-episodes", type=int, default=48)
+    parser.add_argument("--train-episodes", type=int, default=64)
     parser.add_argument("--eval-episodes", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--max-new-tokens", type=int, default=160)
     parser.add_argument("--work", type=Path, default=Path("runs/bench-thought-graph-policy"))
@@ -130,9 +147,7 @@ def main() -> None:
     seeds = list(range(args.eval_episodes))
 
     started = time.perf_counter()
-    oracle = collect(
-        ENV, OracleAgent, episodes=args.train_episodes, seed=10_000, env_kwargs=env_kwargs
-    )
+    oracle = balanced_oracle_episodes(env_kwargs, args.train_episodes)
     config = SFTConfig(
         model=model,
         lora=True,

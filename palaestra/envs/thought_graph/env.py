@@ -334,11 +334,11 @@ class ThoughtGraphEnv(TextEnv):
                 node.score, node.feedback = visible_check(
                     self._problem, _content(node.data), self._new_sandbox, self.grader_limits
                 )
-            return "scored " + ", ".join(f"{node.id}: {node.score}" for node in chosen)
+            return _scored(chosen)
         for node in chosen:
             error, _tokens = self._reasoner().score(self._kind, _question(node), node.data)
             node.score = int(error)
-        return "scored " + ", ".join(f"{node.id}: {node.score}" for node in chosen)
+        return _scored(chosen)
 
     def _do_keep_best(self, nodes: list[int], n: int) -> str:
         chosen = self._answer_nodes(nodes)
@@ -673,6 +673,12 @@ def _as_answer(node: Node) -> Node:
     if node.kind in ("problem", "split"):
         raise ToolError(f"node {node.id} is an input ({node.kind}); solve it first")
     return node
+
+
+def _scored(nodes: list[Node]) -> str:
+    """``scored 5: 0 (exact), 6: 2``: a zero is spelled out, the one score that ends a search."""
+    shown = [f"{n.id}: {n.score}" + (" (exact)" if n.score == 0 else "") for n in nodes]
+    return "scored " + ", ".join(shown)
 
 
 def _ids(nodes: list[Node]) -> str:
