@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--train-episodes", type=int, default=64)
     parser.add_argument("--eval-episodes", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--max-new-tokens", type=int, default=160)
     parser.add_argument("--work", type=Path, default=Path("runs/bench-thought-graph-policy"))
