@@ -32,7 +32,7 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/palaestra demo $(if $(filter-out 0,$(QUICK)),--quick,)
 
-# Every benchmark with its defaults, one after another (about two and a half hours on 2 CPU cores): each
+# Every benchmark with its defaults, one after another (about 3.25 hours on 2 CPU cores): each
 # writes bench/results/<name>.json and its plot.
 bench: setup
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
