@@ -69,7 +69,7 @@ class AgentReasoner:
     def solve(self, kind: str, input_data: Question) -> tuple[Thought, int]:
         """The agent's answer to one input."""
         if isinstance(input_data, CodingProblem):
-            return self._ask(kind, f"{input_data.statement}\n\n{_FENCE_ONLY}")
+            return self._ask(kind, f"{_specification(input_data)}\n\n{_FENCE_ONLY}")
         prompt = f"{_TASKS[kind]}\n\nInput: {_show(input_data)}\n\nAnswer only."
         return self._ask(kind, prompt)
 
@@ -85,7 +85,7 @@ class AgentReasoner:
         if isinstance(input_data, CodingProblem):
             shown = "\n\n".join(f"```python\n{_code(part)}\n```" for part in parts)
             prompt = (
-                f"{input_data.statement}\n\nCandidate solutions:\n\n{shown}\n\nCombine their "
+                f"{_specification(input_data)}\n\nCandidate solutions:\n\n{shown}\n\nCombine their "
                 f"best parts into one correct function. {_FENCE_ONLY}"
             )
             return self._ask(kind, prompt)
@@ -96,8 +96,8 @@ class AgentReasoner:
         """The agent's corrected answer, told how many errors the scorer found."""
         if isinstance(input_data, CodingProblem):
             prompt = (
-                f"{input_data.statement}\n\nA first solution:\n\n```python\n{_code(candidate)}"
-                f"\n```\n\nFind and fix its bugs. {_FENCE_ONLY}"
+                f"{_specification(input_data)}\n\nA first solution:\n\n```python\n"
+                f"{_code(candidate)}\n```\n\nFind and fix its bugs. {_FENCE_ONLY}"
             )
             return self._ask(kind, prompt)
         errors = local_error(kind, input_data, candidate)
@@ -139,6 +139,12 @@ class AgentReasoner:
 
 
 _FENCE_ONLY = "Reply with the complete function in one ```python block."
+
+
+def _specification(problem: CodingProblem) -> str:
+    """The function to write, as the reasoner reads it (not the graph's instructions)."""
+    spec = problem.problem
+    return f"Write the Python function `{spec.entry_point}`:\n\n```python\n{spec.statement()}\n```"
 
 
 def _code(candidate: object) -> str:

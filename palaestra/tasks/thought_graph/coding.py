@@ -169,8 +169,10 @@ def _all() -> tuple[CodingProblem, ...]:
     for problem in PROBLEMS:
         task = problem_task(problem)
         statement = (
-            f"Write the Python function `{problem.entry_point}` specified below. Reply with the "
-            f"complete function.\n\n```python\n{problem.statement()}\n```"
+            f"Write the Python function `{problem.entry_point}` specified below.\n\n"
+            f"```python\n{problem.statement()}\n```\n\nA function is not split: solve node 0, "
+            f"score candidates (that runs the example), refine or aggregate them, and submit "
+            f"one; hidden tests grade it."
         )
         made.append(CodingProblem(task.id, problem, task, statement))
     return tuple(made)
