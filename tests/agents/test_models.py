@@ -184,9 +184,7 @@ def test_smollm2_cache_is_reused_without_reconversion(smollm2_dir: Path) -> None
     marker = smollm2_dir / models._COMPLETE_MARKER
     weights = smollm2_dir / "model.safetensors"
     stamps = (marker.stat().st_mtime_ns, weights.stat().st_mtime_ns)
-    started = time.perf_counter()
-    again = Path(resolve_model("smollm2"))
-    assert time.perf_counter() - started < 0.5
+    again = Path(resolve_model("smollm2"))  # no reconversion: the files keep their stamps
     assert again == smollm2_dir
     assert (marker.stat().st_mtime_ns, weights.stat().st_mtime_ns) == stamps
     config = json.loads((smollm2_dir / "config.json").read_text())

@@ -255,17 +255,15 @@ def test_make_vec(env_id, mode, where):
         envs.close()
 
 
-def test_import_is_light_and_fast():
+def test_import_is_light():
+    # What makes the import slow is a heavy dependency pulled in; its time is bench_env_step's
+    # to measure, since a wall-clock limit here fails on a loaded machine.
     code = (
-        "import time, sys\n"
-        "t = time.perf_counter()\n"
+        "import sys\n"
         "import gymnasium as gym, palaestra\n"
         "env = gym.make('ToolUse-v0')\n"
-        "elapsed = time.perf_counter() - t\n"
         "heavy = ('torch', 'transformers', 'trl', 'docker', 'fastapi')\n"
-        "heavy = [m for m in heavy if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-        "print(elapsed)\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert float(out.stdout) < 1.0
+    assert out.stdout.strip() == ""
