@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ from palaestra.tasks.thought_graph.problems import (
     make_problem,
     parse_answer,
     partial_score,
+    score_of_errors,
 )
 from palaestra.tasks.thought_graph.reasoner import SimulatedReasoner
 
@@ -449,31 +451,21 @@ class ThoughtGraphEnv(TextEnv):
     def _verify(self, answer: str) -> Verdict:
         assert self._problem is not None
         if isinstance(self._problem, CodingProblem):
-            return self._verify_program(answer)
-        candidate = parse_answer(self._problem.kind, answer)
-        errors = error_count(self._problem, candidate)
-        score = partial_score(self._problem, candidate)
-        calls = self._reasoner().calls
-        reward = max(0.0, score - self.cost_per_call * calls)
-        self._report_usage()
-        return Verdict(
-            score=reward,
-            success=errors == 0,
-            reason=f"{errors} errors (score {score:.3f}) after {calls} reasoner calls",
-        )
-
-    def _verify_program(self, answer: str) -> Verdict:
-        assert isinstance(self._problem, CodingProblem)
-        failed, total, verdict = hidden_verdict(
-            self._problem, answer, self._new_sandbox, self.grader_limits
-        )
-        score = 1.0 if failed == 0 else 0.9 * (1 - failed / total)
+            errors, total, graded = hidden_verdict(
+                self._problem, answer, self._new_sandbox, self.grader_limits
+            )
+            score, reason = score_of_errors(errors, total), graded.reason
+        else:
+            candidate = parse_answer(self._problem.kind, answer)
+            errors = error_count(self._problem, candidate)
+            score = partial_score(self._problem, candidate)
+            reason = f"{errors} errors (score {score:.3f})"
         calls = self._reasoner().calls
         self._report_usage()
         return Verdict(
             score=max(0.0, score - self.cost_per_call * calls),
-            success=failed == 0,
-            reason=f"{verdict.reason} after {calls} reasoner calls",
+            success=errors == 0,
+            reason=f"{reason} after {calls} reasoner calls",
         )
 
     def _oracle_actions(self) -> list[str]:
@@ -507,12 +499,7 @@ def _oracle_plan(probe: ThoughtGraphEnv) -> list[str]:
     Node ids are given in order of creation, so one message can make nodes and score them.
     """
     messages: list[str] = []
-
-    def play(calls: list[ToolCall]) -> None:
-        message = "\n".join(call.to_text() for call in calls)
-        messages.append(message)
-        probe.step(message)
-
+    play = _player(probe, messages)
     parts = max(1, probe._problem_size // _ORACLE_PART)
     inputs = [0]
     if parts > 1:
@@ -557,17 +544,13 @@ def _oracle_program_plan(probe: ThoughtGraphEnv, rounds: int = 12) -> list[str]:
     bugs (`Program.bugs`); with a model as the reasoner it goes by the visible score instead.
     """
     messages: list[str] = []
+    play = _player(probe, messages)
     nodes = probe.graph.nodes
-
-    def play(calls: list[ToolCall]) -> None:
-        message = "\n".join(call.to_text() for call in calls)
-        messages.append(message)
-        probe.step(message)
 
     def badness(node_id: int) -> tuple[int, int, int]:
         data = nodes[node_id].data
-        bugs = data.bugs if isinstance(data, Program) and data.bugs is not None else None
-        return (len(bugs) if bugs is not None else 0, nodes[node_id].score or 0, node_id)
+        bugs = data.bugs if isinstance(data, Program) else None
+        return (0 if bugs is None else len(bugs), nodes[node_id].score or 0, node_id)
 
     first = len(nodes)
     play(
@@ -594,9 +577,20 @@ def _oracle_program_plan(probe: ThoughtGraphEnv, rounds: int = 12) -> list[str]:
     return messages
 
 
+def _player(probe: ThoughtGraphEnv, messages: list[str]) -> Callable[[list[ToolCall]], None]:
+    """Plays one message of tool calls on the probe and records it in the plan."""
+
+    def play(calls: list[ToolCall]) -> None:
+        message = "\n".join(call.to_text() for call in calls)
+        messages.append(message)
+        probe.step(message)
+
+    return play
+
+
 def _make_exact(
     probe: ThoughtGraphEnv,
-    play: Any,
+    play: Callable[[list[ToolCall]], None],
     layer: list[int],
     remakes: list[ToolCall | None],
     length: int,

@@ -38,13 +38,14 @@ def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dic
     """
     graph = env.unwrapped.graph
 
-    def act(name: str, **arguments: Any) -> tuple[float, bool, dict[str, Any]]:
-        _, reward, terminated, truncated, info = env.step(
-            ToolCall(name=name, arguments=arguments).to_text()
-        )
-        return reward, terminated or truncated, info
+    def act(name: str, **arguments: Any) -> dict[str, Any]:
+        *_, info = env.step(ToolCall(name=name, arguments=arguments).to_text())
+        return info
 
-    def new_ids(before: int) -> list[int]:
+    def make(name: str, **arguments: Any) -> list[int]:
+        """Act; the ids of the live nodes the action made."""
+        before = len(graph.nodes)
+        act(name, **arguments)
         return [node.id for node in graph.nodes[before:] if not node.pruned]
 
     def best_of(ids: list[int], n: int = 1) -> list[int]:
@@ -55,65 +56,33 @@ def play_schedule(env: Any, name: str, *, width: int = 5, depth: int = 2) -> dic
     def best(ids: list[int]) -> int:
         return best_of(ids)[0]
 
+    programming = env.unwrapped._kind == "programming"
     if name == "io":
-        before = len(graph.nodes)
-        act("solve", node=0, n=1)
-        return act("submit", node=new_ids(before)[0])[2]
-    if name == "cot" and env.unwrapped._kind == "programming":
-        before = len(graph.nodes)
-        act("solve", node=0, n=1)
-        first = new_ids(before)[0]
+        return act("submit", node=make("solve", node=0, n=1)[0])
+    if name == "cot" and programming:
+        first = make("solve", node=0, n=1)[0]
         act("score", nodes=[first])
-        before = len(graph.nodes)
-        act("refine", node=first, n=1)
-        return act("submit", node=new_ids(before)[0])[2]
+        return act("submit", node=make("refine", node=first, n=1)[0])
     if name == "cot":
-        parts = env.unwrapped._problem_size // 16
-        before = len(graph.nodes)
-        act("split", node=0, k=parts)
-        inputs = new_ids(before)
-        before = len(graph.nodes)
-        for part in inputs:
-            act("solve", node=part, n=1)
-        answers = new_ids(before)
-        before = len(graph.nodes)
-        act("aggregate", nodes=answers, n=1)
-        return act("submit", node=new_ids(before)[0])[2]
+        inputs = make("split", node=0, k=env.unwrapped._problem_size // 16)
+        answers = [make("solve", node=part, n=1)[0] for part in inputs]
+        return act("submit", node=make("aggregate", nodes=answers, n=1)[0])
     if name == "tot":
-        before = len(graph.nodes)
-        act("solve", node=0, n=width)
-        top = best(new_ids(before))
+        top = best(make("solve", node=0, n=width))
         for _ in range(depth):
-            before = len(graph.nodes)
-            act("refine", node=top, n=width)
-            top = best([top, *new_ids(before)])
-        return act("submit", node=top)[2]
-    if name == "got" and env.unwrapped._kind == "programming":
-        before = len(graph.nodes)
-        act("solve", node=0, n=5)
-        pair = best_of(new_ids(before), n=2)
-        before = len(graph.nodes)
-        act("aggregate", nodes=pair, n=5)
-        top = best([*pair, *new_ids(before)])
-        before = len(graph.nodes)
-        act("refine", node=top, n=5)
-        top = best([top, *new_ids(before)])
-        return act("submit", node=top)[2]
+            top = best([top, *make("refine", node=top, n=width)])
+        return act("submit", node=top)
+    if name == "got" and programming:
+        pair = best_of(make("solve", node=0, n=5), n=2)
+        top = best([*pair, *make("aggregate", nodes=pair, n=5)])
+        top = best([top, *make("refine", node=top, n=5)])
+        return act("submit", node=top)
     if name == "got":
-        size = env.unwrapped._problem_size
-        before = len(graph.nodes)
-        act("split", node=0, k=max(2, size // 32))
-        parts = new_ids(before)
-        kept = []
-        for part in parts:
-            before = len(graph.nodes)
-            act("solve", node=part, n=5)
-            kept.append(best(new_ids(before)))
+        parts = make("split", node=0, k=max(2, env.unwrapped._problem_size // 32))
+        kept = [best(make("solve", node=part, n=5)) for part in parts]
         while len(kept) > 1:
-            before = len(graph.nodes)
-            act("aggregate", nodes=kept[:2], n=min(10, graph.room() // 2))
-            kept = [best(new_ids(before)), *kept[2:]]
-        before = len(graph.nodes)
-        act("refine", node=kept[0], n=min(10, graph.room()))
-        return act("submit", node=best([kept[0], *new_ids(before)]))[2]
+            merged = make("aggregate", nodes=kept[:2], n=min(10, graph.room() // 2))
+            kept = [best(merged), *kept[2:]]
+        top = kept[0]
+        return act("submit", node=best([top, *make("refine", node=top, n=min(10, graph.room()))]))
     raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")

@@ -56,6 +56,7 @@ __all__ = [
     "max_error",
     "parse_answer",
     "partial_score",
+    "score_of_errors",
     "solution",
 ]
 
@@ -323,10 +324,16 @@ def partial_score(problem: ThoughtProblem, candidate: object | None) -> float:
     The factor 0.9 makes every exact answer beat every inexact one; an unreadable or empty
     answer scores 0.
     """
-    error = error_count(problem, candidate)
-    if error == 0:
+    return score_of_errors(
+        error_count(problem, candidate), max_error(problem.kind, problem.input_data)
+    )
+
+
+def score_of_errors(errors: int, most: int) -> float:
+    """1.0 for no error, else ``0.9 * max(0, 1 - errors / most)`` (see `partial_score`)."""
+    if errors == 0:
         return 1.0
-    return 0.9 * max(0.0, 1.0 - error / max_error(problem.kind, problem.input_data))
+    return 0.9 * max(0.0, 1.0 - errors / most)
 
 
 # ---- shapes ----------------------------------------------------------------------------------

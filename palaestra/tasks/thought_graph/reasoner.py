@@ -115,6 +115,10 @@ class SimulatedReasonerConfig:
         """The Poisson mean of errors at a rate for an input of ``length`` items."""
         return rate * (length / self.length_scale) ** self.exponent
 
+    def fix_chance(self, length: int) -> float:
+        """The chance that a refinement fixes each error of an answer of ``length`` items."""
+        return self.p_fix * min(1.0, self.fix_length / length)
+
 
 class SimulatedReasoner:
     """Executes split, solve, merge, refine and score on task data, with seeded errors.
@@ -233,7 +237,7 @@ class SimulatedReasoner:
         if kind == "programming":
             problem = _coding(input_data)
             program = _program(candidate)
-            p_fix = self.config.p_fix * min(1.0, self.config.fix_length / problem.length)
+            p_fix = self.config.fix_chance(problem.length)
             mean = self.config.mean_errors(self.config.error_rate, problem.length)
             refined = coding.simulate_refine(
                 problem, program, p_fix, self._new_errors(problem.length), self.rng, mean
@@ -244,7 +248,7 @@ class SimulatedReasoner:
         current = _readable(kind, candidate)
         errors = local_error(kind, input_data, current)
         length = max(1, input_length(kind, input_data))
-        p_fix = self.config.p_fix * min(1.0, self.config.fix_length / length)
+        p_fix = self.config.fix_chance(length)
         fixes = int(self.rng.binomial(errors, p_fix))
         truth = solution(kind, input_data)
         for _ in range(fixes):
