@@ -17,6 +17,7 @@ answer the verifier reads.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -182,7 +183,11 @@ class TextEnv(gym.Env[str, str], ABC):
         return observation, info
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        """Apply one agent turn. Agent mistakes come back as observations, never as exceptions."""
+        """Apply one agent turn. Agent mistakes come back as observations, never as exceptions.
+
+        An exception out of a step is an infrastructure failure (a sandbox, a server or a site
+        died): the episode is over, unscored, and the next step raises `EnvStateError`.
+        """
         if self._task is None:
             raise EnvStateError("call reset() before step()")
         if self._done:
@@ -205,16 +210,20 @@ class TextEnv(gym.Env[str, str], ABC):
         info: dict[str, Any] = {"turn": self._turn, "tool_calls": [c.model_dump() for c in calls]}
         error: ActionError | None = parsed.error
         final: str | None = None
-        if error is not None:
-            observation = f"Error: {error.message}"
-        elif calls:
-            observation, error, final = self._run_calls(calls)
-            final = final if final is not None else self._ended()
-        else:
-            final = parsed.text
-        if final is not None:
-            self._verdict = self._verify(final)
-            reward, terminated, observation = self._verdict.score, True, ""
+        try:
+            if error is not None:
+                observation = f"Error: {error.message}"
+            elif calls:
+                observation, error, final = self._run_calls(calls)
+                final = final if final is not None else self._ended()
+            else:
+                final = parsed.text
+            if final is not None:
+                self._verdict = self._verify(final)
+                reward, terminated, observation = self._verdict.score, True, ""
+        except Exception as failure:
+            self._fail_episode(failure)
+            raise
         truncated = not terminated and self._turn >= self.max_turns
         if not terminated:
             observation = self._observation(observation)
@@ -239,6 +248,22 @@ class TextEnv(gym.Env[str, str], ABC):
             info["verdict"] = self._verdict.reason
         self._conversation.add_turn(action_to_text(action), observation, done=self._done)
         return observation, float(reward), terminated, truncated, info
+
+    def _fail_episode(self, failure: Exception) -> None:
+        """End the episode an infrastructure failure broke: nothing the agent did is scored.
+
+        Agent mistakes never raise (they are observations), so an exception out of a tool or the
+        verifier means the sandbox, a server or a site failed. The episode is over, with no
+        reward, and what it held is released; the caller records the failure, not a verdict.
+        """
+        self._done = True
+        self._verdict = Verdict(
+            score=0.0,
+            success=False,
+            reason=f"infrastructure failure: {type(failure).__name__}: {failure}",
+        )
+        with contextlib.suppress(Exception):  # the failure being reported matters, not this one
+            self._end_episode()
 
     def _run_calls(self, calls: list[ToolCall]) -> tuple[str, ActionError | None, str | None]:
         """Validate every call first, so one bad call rejects the turn with nothing done.

@@ -17,6 +17,7 @@ from palaestra.errors import RecordError
 
 __all__ = [
     "AgentTurn",
+    "EpisodeStatus",
     "ErrorInfo",
     "Message",
     "Role",
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
+EpisodeStatus = Literal["success", "failure", "truncated", "unfinished", "infra_failure"]
 
 
 class _Record(BaseModel):
@@ -161,6 +163,20 @@ class Trajectory(_Record):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def status(self) -> EpisodeStatus:
+        """How the episode ended: ``"infra_failure"`` (``error`` is set) is not the agent's doing.
+
+        ``"success"`` and ``"failure"`` are verdicts, ``"truncated"`` hit the turn limit,
+        ``"unfinished"`` stopped before an end (a collection cut short). Every trainer leaves
+        ``"infra_failure"`` episodes out: their reward says nothing about the policy.
+        """
+        if self.error is not None:
+            return "infra_failure"
+        if self.terminated:
+            return "success" if self.success else "failure"
+        return "truncated" if self.truncated else "unfinished"
 
     @property
     def num_turns(self) -> int:

@@ -334,6 +334,16 @@ class _Container(Container):
                 self._info = self.client.info()
         return self._info
 
+    def alive(self) -> bool:
+        """Whether the daemon still reports the container running."""
+        if self.container is None:
+            return False
+        try:
+            self.container.reload()
+        except Exception:  # noqa: BLE001 - a container the daemon cannot find is gone
+            return False
+        return bool(self.container.status == "running")
+
     def destroy(self) -> None:
         """Remove the container (killing everything in it) and the socket directory."""
         if self.container is not None:

@@ -126,6 +126,7 @@ class _Container(Container):
         self.cgroup: cgroups.Cgroup | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.init_pid: int | None = None
+        self.stopped = False
         self.scratch: str | None = None  # host directory of an unisolated sandbox
         self.workdir_root = _WORKDIR_ROOT
         self.isolated = config.isolation == "full"
@@ -316,14 +317,24 @@ class _Container(Container):
         return argv, [child_end.fileno()], worker
 
     # ------------------------------------------------------------------------------- destroy
-    def destroy(self) -> None:
-        """Kill every process of the container and wait until they are all gone."""
-        if self.init_pid is not None:
-            # The namespace's first process: the kernel kills the whole namespace with it, and
-            # bubblewrap (our child) exits once it has reaped it, so waiting on bubblewrap is
-            # waiting until every process of the namespace is gone.
+    def alive(self) -> bool:
+        """Whether bubblewrap and the namespace's first process both still run."""
+        if self.process is None or self.process.poll() is not None:
+            return False
+        return self.init_pid is None or _alive(self.init_pid)
+
+    def stop(self) -> None:
+        """Kill the namespace's first process: the kernel kills the whole namespace with it."""
+        if self.init_pid is not None and not self.stopped:
+            self.stopped = True  # once: bubblewrap may reap it, and the pid be reused
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.init_pid, signal.SIGKILL)
+
+    def destroy(self) -> None:
+        """Kill every process of the container and wait until they are all gone."""
+        # bubblewrap (our child) exits once it has reaped the namespace's first process, so
+        # waiting on bubblewrap is waiting until every process of the namespace is gone.
+        self.stop()
         if self.process is not None:
             if self.init_pid is None:
                 with contextlib.suppress(ProcessLookupError):

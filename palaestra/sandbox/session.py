@@ -6,7 +6,8 @@ here: ``run`` with its timeout, interrupt and restart; ``exec``; file transfer; 
 ``reset`` and ``close``. A backend supplies its `Container` (how it starts, how it is destroyed)
 and four hooks: how a fork's channel reaches the host, how to interrupt a session, how to kill
 one session's processes while other sessions keep the container, and whether the memory limit
-killed something.
+killed something. ``reset`` takes a spare container that `pool.SparePool` started in the
+background (``SandboxConfig.pool_size``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import select
 import socket
 import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from palaestra.errors import SandboxError
 from palaestra.sandbox.base import CodeError, ExecResult, Sandbox, SandboxConfig
+from palaestra.sandbox.pool import SparePool
 from palaestra.sandbox.wire import ChannelClosed, recv_frame, send_frame
 
 __all__ = ["ENVIRONMENT", "ChannelSandbox", "Container", "wait_readable"]
@@ -60,6 +64,10 @@ class Container(ABC):
     def destroy(self) -> None:
         """Kill everything in the container and release what it held."""
 
+    def alive(self) -> bool:
+        """Whether the container still runs (its keeper, which no session can signal, lives)."""
+        return True
+
     @property
     def members(self) -> int:
         """How many sessions use the container."""
@@ -82,12 +90,24 @@ class Container(ABC):
         with self.lock:
             return [pid for number, pid in self.sessions.items() if number != session]
 
-    def release(self, session: int) -> bool:
-        """One session fewer; the last one destroys the container (True when it did)."""
+    def stop(self) -> None:  # noqa: B027 - a backend whose destroy is quick has nothing to add
+        """Kill the container's processes at once; ``destroy`` (which may wait) comes after."""
+
+    def release(self, session: int, retire: Callable[[Container], None] | None = None) -> bool:
+        """One session fewer; the last one destroys the container (True when it did).
+
+        Args:
+            session: The session that ends.
+            retire: Destroys the container in the background instead (after `stop`), so that
+                the caller need not wait until every process of it is gone.
+        """
         with self.lock:
             self.sessions.pop(session, None)
             last = not self.sessions
-        if last:
+        if last and retire is not None:
+            self.stop()
+            retire(self)
+        elif last:
             self.destroy()
         return last
 
@@ -101,6 +121,7 @@ class ChannelSandbox(Sandbox):
         self.config = config or SandboxConfig()
         self._lock = threading.RLock()
         self._closed = False
+        self._pool: SparePool | None = None
         self._start_fresh()
 
     # ------------------------------------------------------------------- what a backend adds
@@ -234,13 +255,21 @@ class ChannelSandbox(Sandbox):
                 raise SandboxError(f"fork failed: {exc!r}") from exc
             child = copy.copy(self)  # the backend's settings (config, image, client) are shared
             child._lock = threading.RLock()
+            child._pool = None  # spares are handed out once: a fork fills its own when reset
             child._bind(self._container, channel, pid, session)
             return child
 
     def reset(self) -> None:
-        """A fresh session in a fresh container: no variables, no files, no processes."""
+        """A fresh session in a fresh container: no variables, no files, no processes.
+
+        The container is a spare started in the background when ``config.pool_size`` allows it;
+        the first reset starts the pool (and waits for its first spare).
+        """
         with self._lock:
             self._check_open()
+            if self._pool is None and self.config.pool_size > 0:
+                make = weakref.WeakMethod(self._new_container)
+                self._pool = SparePool(make, self.config.pool_size)
             self._end_session()
             self._start_fresh()
 
@@ -250,10 +279,19 @@ class ChannelSandbox(Sandbox):
             if self._closed:
                 return
             self._closed = True
-            self._end_session()
+            try:
+                self._end_session()
+            finally:
+                if self._pool is not None:
+                    self._pool.close()
+                    self._pool = None
 
     # ----------------------------------------------------------------------------- internals
     def _start_fresh(self) -> None:
+        spare = self._pool.take() if self._pool is not None else None
+        if spare is not None:
+            self._bind(spare.container, spare.channel, spare.pid, 0)
+            return
         container = self._new_container()
         channel, pid = container.start()
         self._bind(container, channel, pid, 0)
@@ -280,7 +318,17 @@ class ChannelSandbox(Sandbox):
             raise SandboxError(f"{what} failed: {reply.get('error', 'no reason given')}")
 
     def _died(self) -> ExecResult:
-        """The session process died (killed for memory, or the code ended it): start over."""
+        """The session process died (killed for memory, or the code ended it): start over.
+
+        When the whole container died with it, something outside the sandbox killed it (no
+        session can signal the keeper): that is an infrastructure failure, raised as
+        `SandboxError` (on every call until ``reset()``), not a result of the code.
+        """
+        if not self._container.alive():
+            raise SandboxError(
+                "the sandbox's container died (killed from outside the sandbox, not by the "
+                "code); the session's state is gone: reset() starts a fresh one"
+            )
         out_of_memory = self._out_of_memory()
         self._restart()
         reason = (
@@ -311,7 +359,8 @@ class ChannelSandbox(Sandbox):
             self._kill_session()
         with contextlib.suppress(OSError):
             self._channel.close()
-        self._container.release(self._session)  # the last one destroys the container
+        retire = self._pool.retire if self._pool is not None else None
+        self._container.release(self._session, retire)  # the last one destroys the container
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

@@ -52,6 +52,7 @@ Reply = tuple[dict[str, Any], bytes, list[int]]
 """A handler's answer: the reply header, a blob, and file descriptors to pass along."""
 
 _PR_SET_NO_NEW_PRIVS = 38
+KEEPER_UID = 65534  # "nobody": never a session's uid, so no session can signal the keeper
 _PR_SET_CHILD_SUBREAPER = 36
 _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
 _CLOSE_RANGE = 436
@@ -538,15 +539,22 @@ def _apply_rlimits(limits: dict[str, int]) -> None:
         resource.setrlimit(kind, (target, target))
 
 
-def _keep_the_sandbox_alive(channel: socket.socket) -> None:
+def _keep_the_sandbox_alive(config: dict[str, Any]) -> None:
     """Fork: the parent stays as the sandbox's first process, so that it outlives any session.
 
     bubblewrap ends the sandbox when its first process exits; sessions come and go (forks,
-    closes), so the first process must be one that only waits. The child returns as session 0.
+    closes), so the first process must be one that only waits. The child returns, still
+    privileged, to become session 0. The keeper itself drops to a uid of its own: code in a
+    session cannot signal it, so the sandbox dies only from outside (and the host can tell an
+    infrastructure failure from code that ended its own session).
     """
     if os.fork() == 0:
         return
-    channel.close()
+    if config.get("fd") is not None:
+        os.close(int(config["fd"]))
+    if config.get("uid") is not None:
+        config = {**config, "uid": KEEPER_UID, "gid": KEEPER_UID}
+    _drop_privileges(config)
     # SIGCHLD ignored: the kernel reaps the session when it ends, even before its forks do.
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(number, signal.SIG_IGN)
@@ -563,14 +571,14 @@ def main() -> None:
     # Started with -S: the installation's site-packages are added here, without running .pth
     # hooks, which would cost start-up time and reach into the host (editable installs).
     sys.path.extend(p for p in config.get("site_packages", []) if p not in sys.path)
+    if config.get("keeper"):
+        _keep_the_sandbox_alive(config)
     _drop_privileges(config)
     if config.get("listen_dir"):
         channel = _accept_one(_listen(os.path.join(config["listen_dir"], "s0.sock")))
     else:
         channel = socket.socket(fileno=int(config["fd"]))
         os.set_inheritable(channel.fileno(), False)
-    if config.get("keeper"):
-        _keep_the_sandbox_alive(channel)
     if os.getsid(0) != os.getpid():
         os.setsid()
     _apply_rlimits(config.get("rlimits", {}))

@@ -147,10 +147,11 @@ class CodeInterpreterEnv(TextEnv):
     def _call_tool(self, name: str, arguments: dict[str, Any]) -> ExecResult | str:
         try:
             result = self._session().run(arguments["code"])
-        except SandboxError as exc:
-            # The sandbox itself failed: start over on a fresh one; the episode goes on.
+        except SandboxError:
+            # The sandbox itself failed, not the agent's code: the episode cannot be scored
+            # fairly, so it ends as an infrastructure failure (see TextEnv.step).
             self._discard_sandbox()
-            return f"The sandbox failed ({exc}). A fresh session was started; run your code again."
+            raise
         if result.state_lost:
             self._upload_files()  # the task's files come back; the agent's own are gone
         self._step_extras["run_seconds"] = (

@@ -206,10 +206,11 @@ class MLEEnv(TextEnv):
         before = workbench.compute_used_s
         try:
             result = getattr(workbench, name)(**arguments)
-        except SandboxError as exc:
-            # The sandbox itself failed: the next run starts a fresh one; the episode goes on.
+        except SandboxError:
+            # The sandbox itself failed, not the agent's pipeline: the episode ends as an
+            # infrastructure failure (see TextEnv.step) instead of being scored.
             workbench.close()
-            return f"The sandbox failed ({exc}). A fresh session starts with your next run."
+            raise
         if name in ("execute_code", "validate_code"):
             best = workbench.best
             self._step_extras.update(
