@@ -269,16 +269,16 @@ class TransformersAgent(BaseAgent):
         if not sampling.greedy:
             shape = {**shape, "do_sample": True, "temperature": sampling.temperature}
             shape.update(top_p=sampling.top_p, top_k=0)
+        recorder = _ChosenLogprobs()
+        hook = self.model.register_forward_hook(recorder.hook, with_kwargs=True)
         try:
-            out = self.model.generate(
+            sequences = self.model.generate(
                 input_ids=input_ids.to(device),
                 attention_mask=attention.to(device),
                 max_new_tokens=sampling.max_new_tokens,
                 **shape,
                 eos_token_id=self._stop_ids,
                 pad_token_id=pad_id,
-                output_logits=True,
-                return_dict_in_generate=True,
                 **cached,
             )
         except Exception as exc:
@@ -286,14 +286,10 @@ class TransformersAgent(BaseAgent):
                 f"generation with {self.model_name!r} failed on a batch of {len(prompts)} "
                 f"(longest prompt {width} tokens): {type(exc).__name__}: {exc}"
             ) from exc
-        generated = out.sequences[:, width:]
-        logprobs = torch.empty(generated.shape, dtype=torch.float32, device=generated.device)
-        # One step at a time over the batch: the full [batch, steps, vocab] log-softmax would be
-        # a second copy of everything generate() already holds.
-        for step, logits in enumerate(out.logits):
-            logits = logits.float()
-            chosen = logits.gather(1, generated[:, step : step + 1]).squeeze(1)
-            logprobs[:, step] = chosen - torch.logsumexp(logits, dim=-1)
+        finally:
+            hook.remove()
+        generated = sequences[:, width:]
+        logprobs = recorder.finish(generated)
         stops = torch.tensor(self._stop_ids, device=generated.device)
         is_stop = torch.isin(generated, stops)
         # Finished rows are filled with the pad token (often the stop token itself), so a reply
@@ -309,6 +305,43 @@ class TransformersAgent(BaseAgent):
             AgentTurn(text=text, prompt_ids=prompt, completion_ids=seq, logprobs=lp)
             for text, prompt, seq, lp in zip(texts, prompts, ids, lps, strict=True)
         ]
+
+
+class _ChosenLogprobs:
+    """The raw log-probability of each sampled token, recorded step by step during generate().
+
+    A forward hook on the model sees every step's logits as the model produced them, before any
+    logits processor or warper of generate() (temperature, top-p, or those the model's
+    generation_config adds) has touched them. The token sampled from a step's logits is known
+    only at the next step, where it is the model's input, or, for the last step, in the output.
+    So one step's log-softmax is held until then, and memory stays at ``batch x vocab`` however
+    many steps run (keeping every step's logits costs ``batch x steps x vocab`` floats).
+    """
+
+    def __init__(self) -> None:
+        self._pending: Any = None
+        self._chosen: list[Any] = []
+
+    def hook(self, module: Any, args: Any, kwargs: dict[str, Any], output: Any) -> None:
+        """Forward hook (``with_kwargs=True``): settle the previous step, hold this one."""
+        import torch
+
+        if self._pending is not None:
+            self._settle(kwargs["input_ids"][:, -1])
+        logits = output.logits[:, -1].float()
+        self._pending = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
+
+    def _settle(self, tokens: Any) -> None:
+        self._chosen.append(self._pending.gather(1, tokens[:, None]).squeeze(1))
+        self._pending = None
+
+    def finish(self, generated: Any) -> Any:
+        """``[batch, steps]`` log-probabilities of ``generated``, the ids generate() returned."""
+        import torch
+
+        if self._pending is not None and len(self._chosen) < generated.shape[1]:
+            self._settle(generated[:, len(self._chosen)])
+        return torch.stack(self._chosen[: generated.shape[1]], dim=1)
 
 
 def _sampling(base: SamplingConfig | None, overrides: dict[str, Any]) -> SamplingConfig:

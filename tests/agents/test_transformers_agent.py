@@ -157,6 +157,75 @@ def test_logprobs_ignore_temperature_and_top_p(tiny_agent: TransformersAgent) ->
         assert turn.logprobs == pytest.approx(_forward_logprobs(tiny_agent, turn), abs=1e-4)
 
 
+def _logprobs_from_all_logits(
+    agent: TransformersAgent, conversations: list[list[dict[str, str]]], seed: int, sample: bool
+) -> list[tuple[list[int], list[float]]]:
+    """Replies and logprobs the old way: one generate() call that keeps every step's logits."""
+    prompts = sorted((agent.encode(c) for c in conversations), key=len, reverse=True)
+    width = max(map(len, prompts))
+    pad = agent.tokenizer.pad_token_id
+    ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    stops = sorted(agent.chat.stop_ids)
+    with torch.random.fork_rng(), torch.inference_mode():
+        torch.manual_seed(seed)
+        out = agent.model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            max_new_tokens=agent.sampling.max_new_tokens,
+            **({"temperature": 1.0, "top_p": 1.0, "top_k": 0} if sample else {}),
+            do_sample=sample,
+            repetition_penalty=1.0,
+            eos_token_id=stops,
+            pad_token_id=pad,
+            output_logits=True,
+            return_dict_in_generate=True,
+        )
+    generated = out.sequences[:, width:]
+    logits = torch.stack(out.logits, dim=1).float()  # [batch, steps, vocab]: all of it
+    logprobs = torch.log_softmax(logits, dim=-1).gather(2, generated[..., None]).squeeze(2)
+    replies = []
+    for row, lps in zip(generated.tolist(), logprobs.tolist(), strict=True):
+        n = next((i + 1 for i, t in enumerate(row) if t in stops), len(row))
+        replies.append((row[:n], lps[:n]))
+    return replies
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_logprobs_equal_those_of_every_step_kept_logits(
+    tiny_agent: TransformersAgent, temperature: float
+) -> None:
+    conversations = _conversations()
+    size = len(conversations)
+    agent = _other(
+        tiny_agent, temperature=temperature, seed=5, batch_size=size, prefix_cache_size=0
+    )
+    turns = sorted(agent.respond_batch(conversations), key=lambda t: -len(t.prompt_ids or ()))
+    reference = _logprobs_from_all_logits(agent, conversations, 5, sample=temperature > 0)
+    if temperature == 0:
+        assert len({len(ids) for ids, _ in reference}) > 1  # some stop early, some run on
+    for turn, (ids, lps) in zip(turns, reference, strict=True):
+        assert turn.completion_ids == ids
+        assert turn.logprobs == pytest.approx(lps, abs=1e-5)
+
+
+def test_logprobs_ignore_processors_the_model_config_adds(tiny_agent: TransformersAgent) -> None:
+    import copy
+
+    model = copy.deepcopy(tiny_agent.model)
+    # generate() runs processors built from the model's generation_config before any others;
+    # banning repeated tokens changes the scores they see, not the raw distribution.
+    model.generation_config.no_repeat_ngram_size = 1
+    agent = TransformersAgent(model, tiny_agent.tokenizer, sampling=tiny_agent.sampling)
+    turns = agent.respond_batch(_conversations())
+    plain = tiny_agent.respond_batch(_conversations())
+    assert any(t.completion_ids != u.completion_ids for t, u in zip(turns, plain, strict=True))
+    for turn in turns:
+        assert turn.completion_ids is not None
+        assert len(set(turn.completion_ids)) == len(turn.completion_ids)
+        assert turn.logprobs == pytest.approx(_forward_logprobs(agent, turn), abs=1e-4)
+
+
 # -- sampling ---------------------------------------------------------------------------------
 
 
