@@ -192,10 +192,11 @@ def test_smollm2_cache_is_reused_without_reconversion(smollm2_dir: Path) -> None
     assert config["model_type"] == "llama"
 
 
-def test_converted_smollm2_loads_fast_and_ready_for_batching(smollm2_dir: Path) -> None:
-    started = time.perf_counter()
+def test_converted_smollm2_loads_from_the_cache_ready_for_batching(smollm2_dir: Path) -> None:
     model, tokenizer = load_model_and_tokenizer("smollm2", device="cpu")
-    assert time.perf_counter() - started < 10  # ~1 s normally; a GGUF load takes ~20 s
+    # From the converted safetensors (about 1 s), never the GGUF again (about 20 s): the load
+    # time itself is bench material, not a test's.
+    assert Path(model.name_or_path) == smollm2_dir
     assert not model.training
     assert tokenizer.padding_side == "left" and tokenizer.pad_token is not None
     assert model.config.vocab_size == len(tokenizer)

@@ -102,7 +102,7 @@ def test_env_steps_run_concurrently():
     class Slow(ToolUseEnv):
         def step(self, action):
             seen_threads.add(threading.get_ident())
-            barrier.wait(timeout=5)  # every env of the batch must be inside step at once
+            barrier.wait(timeout=60)  # every env of the batch must be inside step at once
             return super().step(action)
 
     barrier = threading.Barrier(4)
@@ -185,7 +185,7 @@ def test_overlap_serves_ready_episodes_while_slow_steps_run():
     class Sleepy(ToolUseEnv):
         def step(self, action):
             if self._reset_seed_is_even:
-                time.sleep(0.15)
+                time.sleep(0.5)  # far longer than a ToolUse step, even on a busy machine
             return super().step(action)
 
         def reset(self, *, seed=None, options=None):

@@ -593,7 +593,7 @@ def secret(n):
 def test_exhausting_memory_kills_the_answer_not_the_harness():
     # The answer's processes volunteer for the OOM killer (oom_score_adj 1000): a hog dies, the
     # harness lives, and the answer is right for n = 3 (only if a hog died), 5 and 13.
-    family = ProgrammingFamily(limits=GraderLimits(case_timeout_s=5, total_timeout_s=10))
+    family = ProgrammingFamily(limits=GraderLimits(case_timeout_s=30, total_timeout_s=90))
     verdict = family.verify(secret_task(), answer(MEMORY_HOG), new_sandbox)
     assert verdict.score == 0.75, verdict.reason
 
