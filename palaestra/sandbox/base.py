@@ -48,6 +48,12 @@ class SandboxConfig:
     max_transfer_mb: int = 64
     """Largest file ``upload`` or ``download`` moves."""
 
+    # Reuse
+    pool_size: int = 1
+    """Fresh containers kept started in the background, so that ``reset`` swaps one in instead of
+    waiting for a start (each is handed out once, before it has run anything); 0 disables. The
+    spares start at the sandbox's first ``reset`` and end with its ``close``."""
+
     # Isolation
     isolation: Literal["full", "none"] = "full"
     """``"none"`` runs code unisolated (a loud warning, for debugging only)."""
@@ -70,6 +76,14 @@ class SandboxConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"SandboxConfig.{name} must be a positive integer, got {value!r}")
+        if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int):
+            raise ConfigError(
+                f"SandboxConfig.pool_size must be an integer (0 disables), got {self.pool_size!r}"
+            )
+        if not 0 <= self.pool_size <= 8:
+            raise ConfigError(
+                f"SandboxConfig.pool_size must be between 0 (no spares) and 8, got {self.pool_size}"
+            )
         for name in ("timeout_s", "interrupt_grace_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(

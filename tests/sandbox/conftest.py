@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from palaestra.errors import SandboxError
@@ -52,6 +57,50 @@ def make(backend):
 @pytest.fixture
 def sandbox(make) -> Sandbox:
     return make()
+
+
+def _descendants() -> set[int]:
+    """Every live process below this one (the sandboxes' bubblewrap instances and all inside)."""
+    found: set[int] = set()
+    queue = [os.getpid()]
+    while queue:
+        pid = queue.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    queue.append(child)
+    return found
+
+
+def _eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Whether the condition comes true within a generous time (a loaded machine is slow)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+@pytest.fixture
+def descendants() -> Callable[[], set[int]]:
+    """``descendants()``: every live process below this one (sandboxes and all inside them)."""
+    return _descendants
+
+
+@pytest.fixture
+def eventually() -> Callable[..., bool]:
+    """``eventually(condition, timeout=30)``: whether it comes true within a generous time."""
+    return _eventually
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
