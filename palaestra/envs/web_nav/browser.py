@@ -213,6 +213,9 @@ class _Tab:
             found = await self._settle_and_read(watch=False)
             if found is not None:
                 return found
+        browser = self.page.context.browser
+        if self.page.is_closed() or (browser is not None and not browser.is_connected()):
+            raise EnvStateError("the browser died (its page is closed)")
         raise EnvStateError("the page kept navigating and never settled")
 
     async def _settle_and_read(self, *, watch: bool) -> tuple[str, str] | None:

@@ -9,6 +9,7 @@ parallel episodes must not share). The real sites are played by the oracle in br
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 import sqlite3
@@ -577,3 +578,57 @@ def test_a_browser_episode_forks_by_replay_into_an_independent_one():
     finally:
         env.close()
     assert open_contexts() == 0
+
+
+def _kill_chromium() -> int:
+    """SIGKILL this process's headless Chromium (its descendants only), as a crash would."""
+    import os
+    import signal
+
+    parents = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            parents[int(entry)] = int(stat[1])
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == os.getpid():
+                return True
+        return False
+
+    killed = 0
+    for pid in filter(ours, parents):
+        with contextlib.suppress(OSError):
+            if b"chrom" in open(f"/proc/{pid}/cmdline", "rb").read():
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+def test_a_browser_that_dies_mid_episode_is_an_infra_failure_and_the_next_episode_relaunches():
+    from palaestra.agents import OracleAgent
+    from palaestra.rollout import collect, summarize
+
+    class Crashing(OracleAgent):
+        """The oracle, but the browser is killed before its second action of the first episode."""
+
+        crashed = False
+
+        def respond_batch(self, conversations, tools=None):
+            turns = super().respond_batch(conversations, tools)
+            assistant = sum(1 for m in conversations[0] if m.role == "assistant")
+            if assistant == 1 and not Crashing.crashed:
+                Crashing.crashed = True
+                assert _kill_chromium() > 0
+            return turns
+
+    trajectories = collect(
+        "WebNav-v0", Crashing, 2, num_envs=1, env_kwargs={"backend": "browser", "site": "shop"}
+    )
+    first, second = trajectories
+    assert first.status == "infra_failure" and first.error is not None
+    assert first.error.type == "EnvStateError" and "browser" in first.error.message
+    assert second.status == "success", second.verdict
+    assert summarize(trajectories).failed_episodes == 1
