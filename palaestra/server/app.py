@@ -13,9 +13,16 @@ Routes (the OpenAPI page is at ``/docs``, the schema at ``/openapi.json``)::
     DELETE /sessions/{id}               close the session and its env        (204)
     WS     /sessions/{id}/ws            the same calls as JSON messages, one connection per
                                         session; closing the connection closes the session
+    WS     /sessions/{id}/ws?resume=1   a client whose connection was cut takes the session back
 
 Handlers are thin: they validate, call the manager in a worker thread (env steps are synchronous
 and may be slow, e.g. a sandboxed code run) and map exceptions to ``{"type", "message"}`` bodies.
+
+When a session's WebSocket ends: a closing handshake from the client (close code 1000 or 1001)
+closes the session at once; a connection that was cut (no close frame: a network fault, a killed
+client) leaves the session waiting ``grace_s`` for a ``resume`` connection, after which the
+reaper closes it and its env. Keepalive pings (uvicorn's, every 20 s) turn a half-open connection
+into a cut one; the idle TTL ends the rest.
 """
 
 from __future__ import annotations
@@ -75,8 +82,10 @@ connection per session; send one JSON message, read its reply, repeat. Requests 
 bodies plus an `op`: `{"op": "reset", "seed": 0}`, `{"op": "step", "action": "..."}`,
 `{"op": "render"}`, `{"op": "fork"}`, `{"op": "oracle"}`, `{"op": "close"}`. Replies are
 `{"result": <the HTTP response body>}` or `{"error": {"type", "message", "status"}}`; a bad
-message gets an error reply and the connection stays open. Closing the connection closes the
-session.
+message gets an error reply and the connection stays open. A request may carry an `"id"`
+(an integer, increasing per session), which its reply repeats; a repeated id is not run again but
+answered with the kept reply. Closing the connection closes the session; a connection that was cut
+may be replaced within the grace period by one to `/sessions/{session_id}/ws?resume=1`.
 """
 
 
@@ -85,6 +94,7 @@ def create_app(
     *,
     max_sessions: int = 256,
     ttl_s: float = 600.0,
+    grace_s: float = 30.0,
     privileged: bool = False,
     workers: int = 64,
     manager: SessionManager | None = None,
@@ -93,9 +103,10 @@ def create_app(
 
     ``app.state.manager`` is the manager, for tests and embedding.
     """
-    manager = manager or SessionManager(
-        env_ids, max_sessions=max_sessions, ttl_s=ttl_s, privileged=privileged
-    )
+    if manager is None:  # not `or`: a manager with no sessions yet is falsy (it has a length)
+        manager = SessionManager(
+            env_ids, max_sessions=max_sessions, ttl_s=ttl_s, grace_s=grace_s, privileged=privileged
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -209,19 +220,27 @@ async def _serve_socket(
 ) -> None:
     """Answer one message at a time; each is decoded, run and encoded in a worker thread."""
     await websocket.accept()
+    resume = websocket.query_params.get("resume") == "1"
     try:
-        manager.attach(session_id)
+        replaced = manager.attach(session_id, websocket, resume=resume)
     except PalaestraError as exc:
         await websocket.send_text(dumps({"error": error_reply(exc)}))
         await websocket.close(code=1008)
         return
+    if isinstance(replaced, WebSocket):
+        # Its client reconnected, so it is dead or half-open; its loop ends on the close.
+        await _close_quietly(replaced)
+    if resume:
+        await websocket.send_text(dumps({"resumed": session_id}))  # not refused: carry on
     loop = asyncio.get_running_loop()
     handle = manager.handle_message
     receive, send = websocket.receive, websocket.send
+    goodbye = False
     try:
         while True:
             message = await receive()
             if message["type"] != "websocket.receive":
+                goodbye = message.get("code") in _GOODBYE
                 break
             data = message.get("text")
             if data is None:
@@ -231,11 +250,22 @@ async def _serve_socket(
     except Exception as exc:  # the client went away mid-reply; nothing to tell it
         logger.debug("WebSocket of session %s ended: %r", session_id, exc)
     finally:
-        await run_in_threadpool(manager.detach, session_id, close=True)
+        await run_in_threadpool(manager.detach, session_id, websocket, close=goodbye)
+
+
+_GOODBYE = (1000, 1001)
+"""Close codes of a client that ended its connection on purpose (its session closes now)."""
+
+
+async def _close_quietly(websocket: WebSocket) -> None:
+    try:
+        await websocket.close(code=1001)
+    except Exception:  # already gone: nothing to close
+        pass
 
 
 async def _expire_periodically(manager: SessionManager) -> None:
-    interval = min(max(manager.ttl_s / 4, 0.05), 30.0)
+    interval = min(max(min(manager.ttl_s, manager.grace_s) / 4, 0.05), 30.0)
     while True:
         await asyncio.sleep(interval)
         try:

@@ -9,12 +9,16 @@ a new server session (so ``palaestra.fork`` works through wrappers), ``close()``
 Server-side errors come back as the palaestra exception the local env would raise; a server that
 goes away or stops answering raises `EnvServerError` naming the session and the step, within the
 timeout.
+
+Faults on the WebSocket (`palaestra.server.transport`): a call that timed out raises, and the next
+call gets its own reply (replies are matched to requests by id); a dropped connection is reopened
+and the session resumed where it was, the lost request answered once; a session the server no
+longer has (reaped after its grace period) raises `SessionNotFoundError` naming it.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import weakref
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
@@ -146,9 +150,9 @@ class RemoteEnv(gym.Env[str, str]):
         except EnvServerError:
             self._close_over_http()
             raise
-        # An env dropped without close() still ends its session: the server closes a session
-        # when its WebSocket goes away.
-        weakref.finalize(self, self._socket.abort)
+        # An env dropped without close() still ends its session at once: the server closes a
+        # session whose WebSocket says goodbye (a cut one would wait out the grace period).
+        weakref.finalize(self, self._socket.close)
 
     # ------------------------------------------------------------------------------- gym API
     def reset(
@@ -164,8 +168,9 @@ class RemoteEnv(gym.Env[str, str]):
         """Apply one agent turn on the server."""
         turn = self._turn + 1
         if self._socket is not None and type(action) is str and not self._closed:  # hot path
-            text = json.dumps({"op": "step", "action": action})
-            result = self._socket.send(text, self._what(f"step {turn}"))
+            result = self._socket.request(
+                {"op": "step", "action": action}, self._what(f"step {turn}")
+            )
         else:
             result = self._call("step", encode_action(action), f"step {turn}")
         info = result["info"]

@@ -4,6 +4,11 @@
 the app hands each message to a worker thread once. A plain ``{"op": "step", "action": ...}``
 takes the fast path, which skips pydantic; anything else goes through the `WS_MESSAGE` validator,
 whose errors name the bad field. Nothing here raises: every failure becomes an error reply.
+
+A request may carry an ``"id"`` (a non-negative integer, increasing per session); its reply then
+carries the same id, so a client that gave up waiting can tell a late reply from the one it waits
+for, and the manager runs each id once (`SessionManager.answer_once`): a request resent after a
+reconnect gets the reply of the run that already happened.
 """
 
 from __future__ import annotations
@@ -93,21 +98,43 @@ def _step_result(step: tuple[str, float, bool, bool, dict[str, Any]]) -> dict[st
 
 def handle_message(manager: SessionManager, session_id: str, text: str | bytes) -> str:
     """Serve one WebSocket request for a session; returns the reply, never raises."""
+    request_id = None
     try:
         try:
             message = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             raise _BadMessage(f"the message is not valid JSON: {exc}") from None
+        if type(message) is dict and "id" in message:
+            request_id = message.pop("id")
+            if type(request_id) is not int or request_id < 0:
+                bad, request_id = request_id, None
+                raise _BadMessage(f"id: a request id is a non-negative integer, got {bad!r}")
+            return manager.answer_once(
+                session_id, request_id, lambda: _answer(manager, session_id, message, request_id)
+            )
+        return _answer(manager, session_id, message, None)
+    except Exception as exc:
+        return _reply({"error": error_reply(exc)}, request_id)
+
+
+def _reply(body: dict[str, Any], request_id: int | None) -> str:
+    return dumps(body if request_id is None else {"id": request_id, **body})
+
+
+def _answer(manager: SessionManager, session_id: str, message: Any, request_id: int | None) -> str:
+    try:
         if (
             type(message) is dict
             and message.get("op") == "step"
             and "action" in message
             and len(message) == 2
         ):  # the hot path: a plain step, nothing to validate
-            return dumps({"result": _step_result(manager.step(session_id, message["action"]))})
-        return dumps({"result": _dispatch(manager, session_id, message)})
+            result = _step_result(manager.step(session_id, message["action"]))
+        else:
+            result = _dispatch(manager, session_id, message)
+        return _reply({"result": result}, request_id)
     except Exception as exc:
-        return dumps({"error": error_reply(exc)})
+        return _reply({"error": error_reply(exc)}, request_id)
 
 
 def _dispatch(manager: SessionManager, session_id: str, message: Any) -> Any:

@@ -20,14 +20,22 @@ from fastapi import FastAPI
 from palaestra.errors import EnvServerError
 from palaestra.server.app import create_app
 
-__all__ = ["BackgroundServer", "serve", "uvicorn_config"]
+__all__ = ["PING_S", "BackgroundServer", "serve", "uvicorn_config"]
 
 WS_MAX_SIZE = 64 * 1024 * 1024
 """Largest WebSocket message accepted: far above any env's action limit, so that an oversized
 action still reaches the env and comes back as the same error observation as locally."""
 
 
-def uvicorn_config(app: FastAPI, host: str, port: int, *, log_level: str = "warning") -> Any:
+PING_S = 20.0
+"""Seconds between keepalive pings on a WebSocket, and the wait for the pong: a connection whose
+peer vanished (half-open) is cut after at most twice this, and its session waits the grace period
+for a resume, then is reaped."""
+
+
+def uvicorn_config(
+    app: FastAPI, host: str, port: int, *, log_level: str = "warning", ping_s: float = PING_S
+) -> Any:
     """The uvicorn settings the server runs with, tuned for the WebSocket hot path."""
     return uvicorn.Config(
         app,
@@ -36,6 +44,8 @@ def uvicorn_config(app: FastAPI, host: str, port: int, *, log_level: str = "warn
         ws="websockets-sansio",
         ws_max_size=WS_MAX_SIZE,
         ws_per_message_deflate=False,  # compressing short JSON costs more than it saves
+        ws_ping_interval=ping_s,
+        ws_ping_timeout=ping_s,
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
@@ -56,6 +66,7 @@ class BackgroundServer:
         app: the app to serve; by default ``create_app(**app_kwargs)``.
         host: the interface to listen on (loopback by default).
         port: the port; 0 picks a free one.
+        ping_s: the WebSocket keepalive (`PING_S`); tests of half-open connections shorten it.
         **app_kwargs: passed to `create_app`.
     """
 
@@ -65,6 +76,7 @@ class BackgroundServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        ping_s: float = PING_S,
         **app_kwargs: Any,
     ) -> None:
         self.app = app or create_app(**app_kwargs)
@@ -73,7 +85,7 @@ class BackgroundServer:
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
         self.base_url = f"http://{self.host}:{self.port}"
-        self._server = uvicorn.Server(uvicorn_config(self.app, self.host, self.port))
+        self._server = uvicorn.Server(uvicorn_config(self.app, self.host, self.port, ping_s=ping_s))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )

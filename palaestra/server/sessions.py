@@ -3,8 +3,21 @@
 A session is one env made with ``gym.make`` kwargs, addressed by a random id. The manager is
 thread-safe: one lock guards the table of sessions, and each session has its own lock, so
 different sessions step in parallel (in the server's thread pool) while calls on one session run
-one at a time. Sessions idle for longer than the TTL are closed by `expire`, which the app calls
-periodically; `close_all` runs at shutdown, so no sandbox outlives the server.
+one at a time. `close_all` runs at shutdown, so no sandbox outlives the server.
+
+Reaping (`expire`, which the app calls periodically) closes a session and its env when either
+
+- it sat idle (no call) for longer than ``ttl_s``, attached to a WebSocket or not: this also
+  ends sessions whose client vanished without a trace (a half-open connection), or
+- its WebSocket dropped without a closing handshake (a cut connection, a killed client process)
+  and no connection resumed it within ``grace_s``. A client that closes its WebSocket properly
+  (a close frame) ends the session at once; one whose connection was cut may reconnect with
+  ``resume`` (`attach`) within the grace period and carry on with the same env.
+
+Requests on a WebSocket carry ids, increasing per session. `answer_once` runs each id once and
+keeps the last reply, so a client that lost its connection mid-request resends the same request on
+the new connection and gets the reply of the one run (a step is never applied twice); an id older
+than the last one (a duplicate from a superseded connection) is refused, not run.
 """
 
 from __future__ import annotations
@@ -13,7 +26,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,10 +60,14 @@ class Session:
     id: str
     env_id: str
     env: Any  # a palaestra env: gym.Env with fork() and oracle_actions()
+    last_used: float
     lock: threading.Lock = field(default_factory=threading.Lock)
-    last_used: float = field(default_factory=time.monotonic)
     closed: bool = False
-    attached: bool = False  # has a WebSocket
+    connection: object | None = None  # the WebSocket serving it, if any
+    dropped_at: float | None = None  # when its WebSocket was cut (reaped after the grace period)
+    reply_lock: threading.Lock = field(default_factory=threading.Lock)
+    last_request: int = -1  # id of the last WebSocket request run, and its reply
+    last_reply: str = ""
 
 
 class SessionManager:
@@ -60,8 +77,12 @@ class SessionManager:
         env_ids: the envs to serve (``palaestra:`` prefix allowed); all registered ones by default.
         max_sessions: sessions held at once; one more is a `ServerBusyError` (HTTP 429).
         ttl_s: seconds a session may sit idle before `expire` closes it.
+        grace_s: seconds a session whose WebSocket was cut waits for a connection that resumes
+            it, before `expire` closes it.
         privileged: allow `oracle_actions` (ground truth) for tests and oracle agents. Off by
             default: an agent talking to the server must not reach the answers.
+        clock: the monotonic clock (seconds) that TTL and grace periods are measured with;
+            tests pass one they control.
     """
 
     def __init__(
@@ -70,17 +91,23 @@ class SessionManager:
         *,
         max_sessions: int = 256,
         ttl_s: float = 600.0,
+        grace_s: float = 30.0,
         privileged: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not isinstance(max_sessions, int) or max_sessions < 1:
             raise ConfigError(f"max_sessions must be a positive integer, got {max_sessions!r}")
         if not ttl_s > 0:
             raise ConfigError(f"ttl_s must be positive (seconds), got {ttl_s!r}")
+        if not grace_s > 0:
+            raise ConfigError(f"grace_s must be positive (seconds), got {grace_s!r}")
         ids = [entry(env_id).id for env_id in env_ids] if env_ids else [e.id for e in catalog()]
         self.env_ids: tuple[str, ...] = tuple(dict.fromkeys(ids))
         self.max_sessions = max_sessions
         self.ttl_s = float(ttl_s)
+        self.grace_s = float(grace_s)
         self.privileged = privileged
+        self.clock = clock
         self._sessions: dict[str, Session] = {}
         self._pending = 0  # slots reserved by envs being built
         self._lock = threading.Lock()
@@ -153,7 +180,9 @@ class SessionManager:
             self._pending += 1
 
     def _add(self, env_id: str, env: Any) -> SessionInfo:
-        session = Session(id=secrets.token_urlsafe(12), env_id=env_id, env=env)
+        session = Session(
+            id=secrets.token_urlsafe(12), env_id=env_id, env=env, last_used=self.clock()
+        )
         with self._lock:
             self._pending -= 1
             self._sessions[session.id] = session
@@ -179,7 +208,8 @@ class SessionManager:
     def _not_found(self, session_id: str) -> SessionNotFoundError:
         return SessionNotFoundError(
             f"no session {session_id!r} on this server: it was closed, expired after "
-            f"{self.ttl_s:g} s idle, or never existed"
+            f"{self.ttl_s:g} s idle or {self.grace_s:g} s after its connection dropped, or never "
+            "existed"
         )
 
     def _locked(self, session_id: str) -> Session:
@@ -189,7 +219,7 @@ class SessionManager:
         if session.closed:  # closed while we waited for the lock
             session.lock.release()
             raise self._not_found(session_id)
-        session.last_used = time.monotonic()
+        session.last_used = self.clock()
         return session
 
     def close(self, session_id: str) -> None:
@@ -210,43 +240,84 @@ class SessionManager:
             except Exception:  # a failing close must not keep the session (or others) alive
                 logger.exception("closing session %s (%s) failed", session.id, session.env_id)
 
-    def attach(self, session_id: str) -> None:
-        """Mark a session as served by a WebSocket; a second one is a `SessionInUseError`."""
+    def attach(self, session_id: str, connection: object, *, resume: bool = False) -> object | None:
+        """Mark a session as served by ``connection`` (a WebSocket).
+
+        A second connection is a `SessionInUseError`, unless it ``resume``s: then it replaces the
+        first (whose client lost it), which is returned for the caller to close.
+        """
         session = self._get(session_id)
         with self._lock:
-            if session.attached:
+            previous = session.connection
+            if previous is not None and not resume:
                 raise SessionInUseError(
                     f"session {session_id!r} already has a WebSocket; use one connection per "
                     "session (fork it for a second env)"
                 )
-            session.attached = True
+            session.connection, session.dropped_at = connection, None
+        return previous
 
-    def detach(self, session_id: str, *, close: bool = False) -> None:
-        """The session's WebSocket ended; with ``close``, close the session too."""
+    def detach(self, session_id: str, connection: object, *, close: bool = False) -> None:
+        """``connection`` ended; with ``close`` (the client said goodbye) the session closes now.
+
+        Without ``close`` (the connection was cut) the session waits ``grace_s`` for a resume. A
+        connection that a resuming one replaced no longer speaks for the session: nothing changes.
+        """
         session = self._sessions.get(session_id)
         if session is None:
             return
-        session.attached = False
+        with self._lock:
+            if session.connection is not connection:
+                return
+            session.connection = None
+            if not close:
+                session.dropped_at = self.clock()
         if close:
             with session.lock:
                 self._discard(session)
 
+    def answer_once(self, session_id: str, request_id: int, answer: Callable[[], str]) -> str:
+        """``answer()`` for a new request id; the kept reply for a repeat of the last one.
+
+        Raises `ConfigError` for an id older than the last: a stale duplicate, never run.
+        """
+        session = self._get(session_id)
+        with session.reply_lock:
+            if request_id == session.last_request:
+                return session.last_reply
+            if request_id < session.last_request:
+                raise ConfigError(
+                    f"request id {request_id} is older than the last one session {session_id!r} "
+                    f"served ({session.last_request}); it was not run"
+                )
+            reply = answer()
+            session.last_request, session.last_reply = request_id, reply
+            return reply
+
     def expire(self) -> int:
-        """Close the sessions idle for longer than the TTL; returns how many were closed."""
-        deadline = time.monotonic() - self.ttl_s
+        """Close sessions idle past the TTL or cut off past the grace period; returns how many."""
+        now = self.clock()
+
+        def stale(session: Session) -> bool:
+            if session.last_used < now - self.ttl_s:
+                return True
+            return session.dropped_at is not None and session.dropped_at < now - self.grace_s
+
         with self._lock:
-            stale = [s for s in self._sessions.values() if s.last_used < deadline]
+            candidates = [s for s in self._sessions.values() if stale(s)]
         closed = 0
-        for session in stale:
+        for session in candidates:
             if session.lock.acquire(blocking=False):  # busy sessions are not idle
                 try:
-                    if session.last_used < deadline:
+                    with self._lock:
+                        still = stale(session)  # used or resumed since
+                    if still:
                         self._discard(session)
                         closed += 1
                 finally:
                     session.lock.release()
         if closed:
-            logger.info("expired %d idle session(s)", closed)
+            logger.info("reaped %d idle or disconnected session(s)", closed)
         return closed
 
     def close_all(self) -> None:

@@ -5,8 +5,19 @@ result body, and map every failure once, here: an error body from the server bec
 palaestra exception (``EnvStateError``, ``TaskError``, ``ConfigError``, ``RegistrationError``, the
 server's own `EnvServerError` subclasses) with the server's message; a network fault (refused,
 reset, closed, no answer within the timeout) becomes an `EnvServerError` naming the call (``what``:
-session and step). Only calls that cannot change anything are retried: the GETs, and opening a
-connection (nothing was sent yet). A step, reset or fork is never sent twice.
+session and step). Over HTTP, only calls that cannot change anything are retried: the GETs, and
+opening a connection (nothing was sent yet); a step, reset or fork is never sent twice.
+
+The WebSocket survives faults:
+
+- Every request carries an id, increasing per session, and only the reply with that id is taken:
+  after a call timed out, the late reply to it is dropped when it comes, and the connection stays
+  in use (the server answers requests in order, so the next call gets its own reply after it).
+- A connection that drops (closed, reset, cut) is reopened with ``?resume=1`` and the request
+  resent with the same id, up to ``1 + retries`` times; the server runs each id once and answers a
+  repeat with the kept reply, so a step lost in flight is applied exactly once. When the session
+  is gone (closed, or reaped after the server's grace period) the call raises
+  `SessionNotFoundError`; when the server is unreachable, `EnvServerError`; never a hang.
 """
 
 from __future__ import annotations
@@ -146,73 +157,122 @@ class HttpTransport:
 
 
 class SocketTransport:
-    """One session's WebSocket: a request, then its reply, then the next request."""
+    """One session's WebSocket: a request, then its reply (matched by id), then the next request."""
 
     def __init__(self, url: str, *, timeout: float, connect_timeout: float, retries: int):
         self.url = url
         self.timeout = timeout
-        self._lost: str | None = None
+        self.connect_timeout = connect_timeout
+        self.retries = retries
+        self._last_id = 0
         attempt = 0
         while True:
             try:
-                self._socket: ClientConnection = connect(
-                    url,
-                    open_timeout=connect_timeout,
-                    close_timeout=min(timeout, 2.0),
-                    compression=None,  # per-message deflate costs more than loopback saves
-                    max_size=None,  # the server bounds what it sends
-                    user_agent_header="palaestra RemoteEnv",
-                    legacy=True,  # a plain connection that this object closes
-                )
+                self._socket: ClientConnection | None = self._open(url)
                 break
-            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-                if isinstance(exc, InvalidURI) or attempt >= retries:
-                    raise EnvServerError(f"cannot open a WebSocket to {url}: {exc}") from exc
+            except EnvServerError:
+                if attempt >= retries:
+                    raise
             _backoff(attempt)
             attempt += 1
 
+    def _open(self, url: str) -> ClientConnection:
+        try:
+            return connect(
+                url,
+                open_timeout=self.connect_timeout,
+                close_timeout=min(self.timeout, 2.0),
+                compression=None,  # per-message deflate costs more than loopback saves
+                max_size=None,  # the server bounds what it sends
+                user_agent_header="palaestra RemoteEnv",
+                legacy=True,  # a plain connection that this object closes
+            )
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            raise EnvServerError(f"cannot open a WebSocket to {url}: {exc}") from exc
+
     def call(self, session_id: str, op: str, body: dict[str, Any] | None, what: str) -> Any:
         """Send ``{"op": op, **body}`` and return the reply's result."""
-        message = {"op": op, **body} if body else {"op": op}
-        return self.send(json.dumps(message), what)
+        return self.request({"op": op, **body} if body else {"op": op}, what)
 
-    def send(self, text: str, what: str) -> Any:
-        """Send one JSON message and wait for its reply, at most ``timeout`` seconds."""
-        if self._lost is not None:
-            raise EnvServerError(f"{what}: the connection was lost earlier ({self._lost})")
-        try:
-            self._socket.send(text)
-            reply = self._socket.recv(timeout=self.timeout)
-        except TimeoutError as exc:
-            self._lose(f"no answer within {self.timeout:g} s")
-            raise EnvServerError(
-                f"{what}: the env server at {self.url} did not answer within {self.timeout:g} s"
-            ) from exc
-        except ConnectionClosed as exc:
-            self._lose(f"connection closed: {exc}")
-            raise EnvServerError(
-                f"{what}: the env server at {self.url} went away (connection closed: {exc})"
-            ) from exc
-        except OSError as exc:
-            self._lose(f"{type(exc).__name__}: {exc}")
-            raise EnvServerError(
-                f"{what}: the connection to the env server at {self.url} failed ({exc})"
-            ) from exc
-        answer = json.loads(reply)
+    def request(self, message: dict[str, Any], what: str) -> Any:
+        """Send one request and wait for its reply, at most ``timeout`` seconds per connection."""
+        self._last_id += 1
+        request_id = self._last_id
+        text = json.dumps({**message, "id": request_id})
+        reconnects = 0
+        while True:
+            refusal = None
+            try:
+                connection = self._socket
+                if connection is None:
+                    connection, refusal = self._resume()
+                if refusal is None:
+                    answer = self._exchange(connection, text, request_id)
+                    break
+            except TimeoutError as exc:
+                # Kept open: the late reply will come first and be dropped by its id.
+                raise EnvServerError(
+                    f"{what}: the env server at {self.url} did not answer within {self.timeout:g} s"
+                ) from exc
+            except (ConnectionClosed, OSError, EnvServerError) as exc:
+                self.abort()
+                if reconnects > self.retries:
+                    detail = exc if isinstance(exc, EnvServerError) else type(exc).__name__
+                    raise EnvServerError(
+                        f"{what}: the env server at {self.url} went away and could not be "
+                        f"reached again ({detail})"
+                    ) from exc
+                if reconnects:
+                    _backoff(reconnects - 1)
+                reconnects += 1
+            if refusal is not None:  # the server is there but has no such session (any more)
+                self.abort()
+                detail = refusal.get("message", "") if isinstance(refusal, dict) else refusal
+                raise_server_error(
+                    {**refusal, "message": f"{what}: could not resume the session: {detail}"}
+                    if isinstance(refusal, dict)
+                    else refusal,
+                    what,
+                )
         if "error" in answer:
             raise_server_error(answer["error"], what)
         return answer["result"]
 
-    def _lose(self, reason: str) -> None:
-        """After a fault the stream is out of step (a late reply may come): never reuse it."""
-        self._lost = reason
-        self.abort()
+    def _resume(self) -> tuple[ClientConnection, Any]:
+        """Open a connection that takes the session back; returns it and the server's refusal.
+
+        The server confirms a resume with a first message, or refuses it with an error (and
+        closes), so a session that is gone is told apart from a connection that failed.
+        """
+        self._socket = connection = self._open(f"{self.url}?resume=1")
+        hello = json.loads(connection.recv(timeout=self.connect_timeout))
+        if isinstance(hello, dict) and "resumed" in hello:
+            return connection, None
+        return connection, hello.get("error", hello) if isinstance(hello, dict) else hello
+
+    def _exchange(self, socket_: ClientConnection, text: str, request_id: int) -> dict[str, Any]:
+        socket_.send(text)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            answer = json.loads(socket_.recv(timeout=remaining))
+            if not isinstance(answer, dict):
+                continue
+            if answer.get("id") == request_id:
+                return answer
+            if "id" not in answer and "error" in answer:
+                return answer  # the server refused the connection (e.g. the session is unknown)
+            # Otherwise a late reply to a request that timed out earlier: not ours, dropped.
 
     def abort(self) -> None:
         """Drop the connection without a closing handshake, which a hung server would not answer.
 
-        The server sees the disconnect and closes the session.
+        The server keeps the session for its grace period, for a resume.
         """
+        if self._socket is None:
+            return
         try:
             self._socket.socket.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -220,8 +280,11 @@ class SocketTransport:
         self.close()
 
     def close(self) -> None:
-        """Close the WebSocket (the server then closes the session if it still exists)."""
+        """Close the WebSocket with a handshake (the server then closes the session now)."""
+        connection, self._socket = self._socket, None
+        if connection is None:
+            return
         try:
-            self._socket.close()
+            connection.close()
         except Exception:  # closing a dead socket: nothing left to release
             pass
