@@ -10,7 +10,7 @@ import pytest
 from websockets.sync.client import connect
 
 from palaestra.errors import EnvServerError
-from palaestra.server import RemoteEnv
+from palaestra.server import RemoteEnv, SessionManager
 from palaestra.server.runner import BackgroundServer
 
 
@@ -145,13 +145,17 @@ def test_capacity_is_429():
         new_session(http)
 
 
-def test_idle_sessions_expire_after_the_ttl():
-    with BackgroundServer(ttl_s=0.5) as short, httpx.Client(base_url=short.base_url) as http:
+def test_idle_sessions_expire_after_the_ttl(clock):
+    manager = SessionManager(["ToolUse-v0"], ttl_s=600, clock=clock)
+    with (
+        BackgroundServer(manager=manager) as short,
+        httpx.Client(base_url=short.base_url) as http,
+    ):
         kept, idle = new_session(http), new_session(http)
-        deadline = time.monotonic() + 1.5
-        while time.monotonic() < deadline:  # keep one busy, let the other idle
+        for _ in range(3):  # keep one busy, let the other idle: 900 s in all
+            clock.advance(300)
             http.post(f"/sessions/{kept}/reset", json={"seed": 0}).raise_for_status()
-            time.sleep(0.05)
+            manager.expire()  # what the server's sweeper calls; it may have run already
         assert_error(http.post(f"/sessions/{idle}/reset"), 404, "SessionNotFoundError", "expired")
         assert http.get("/health").json()["sessions"] == 1
 
@@ -189,7 +193,8 @@ def test_shutdown_closes_every_session_and_its_sandbox(host_processes_of):
     assert host_processes_of(uid), "the sandbox should be running"
     started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 5, "open WebSockets must not hold up the shutdown"
+    # A bound a loaded machine meets (the sandbox teardown is in it); a hang would miss it.
+    assert time.monotonic() - started < 30, "open WebSockets must not hold up the shutdown"
     assert len(server.manager) == 0
     assert host_processes_of(uid) == [], "no sandbox process may outlive the server"
     with pytest.raises(EnvServerError, match=f"step 1 of session {remote.session_id}"):
@@ -235,7 +240,7 @@ def test_one_websocket_per_session_and_closing_it_closes_the_session(http, serve
             error = json.loads(second.recv(timeout=10))["error"]
             assert error["type"] == "SessionInUseError" and error["status"] == 409
         assert ask(socket, {"op": "render"})["result"]["text"]  # the first is unaffected
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # a poll: ends as soon as the session is gone
     while session in server.manager.session_ids() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert session not in server.manager.session_ids()

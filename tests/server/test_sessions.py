@@ -15,6 +15,7 @@ from palaestra.errors import (
     ForbiddenError,
     RegistrationError,
     ServerBusyError,
+    SessionInUseError,
     SessionNotFoundError,
     TaskError,
 )
@@ -117,6 +118,8 @@ def test_bad_configuration_is_refused():
         SessionManager(max_sessions=0)
     with pytest.raises(ConfigError, match="ttl_s"):
         SessionManager(ttl_s=0)
+    with pytest.raises(ConfigError, match="grace_s"):
+        SessionManager(grace_s=-1)
     with pytest.raises(RegistrationError, match="Nope-v0"):
         SessionManager(["Nope-v0"])
 
@@ -240,3 +243,54 @@ def test_close_all_closes_every_env(manager):
         env.close = lambda env=env: closed.append(env)
     manager.close_all()
     assert len(closed) == 3 and len(manager) == 0
+
+
+# ------------------------------------------------------------------ connections, grace, resume
+def test_a_cut_session_waits_the_grace_period_then_is_reaped(clock):
+    manager = SessionManager(["ToolUse-v0"], ttl_s=600, grace_s=30, clock=clock)
+    cut, resumed = (manager.create("ToolUse-v0").session_id for _ in range(2))
+    for session in (cut, resumed):
+        socket = object()
+        manager.attach(session, socket)
+        manager.detach(session, socket)  # cut: no goodbye
+    clock.advance(29)
+    assert manager.expire() == 0, "within the grace period"
+    assert manager.attach(resumed, object(), resume=True) is None  # the old one is gone
+    clock.advance(2)
+    assert manager.expire() == 1
+    assert manager.session_ids() == [resumed], "the resumed session is not reaped"
+    with pytest.raises(SessionNotFoundError, match=rf"{cut}.*30 s after its connection dropped"):
+        manager.reset(cut)
+    clock.advance(600)  # the idle TTL still applies to a connected session
+    assert manager.expire() == 1 and len(manager) == 0
+
+
+def test_a_goodbye_closes_at_once_and_a_replaced_connection_changes_nothing(manager):
+    session = manager.create("ToolUse-v0").session_id
+    first, second = object(), object()
+    manager.attach(session, first)
+    with pytest.raises(SessionInUseError, match="already has a WebSocket"):
+        manager.attach(session, second)
+    assert manager.attach(session, second, resume=True) is first, "replaced, to be closed"
+    manager.detach(session, first, close=True)  # the replaced one ends: the session lives on
+    assert manager.session_ids() == [session]
+    assert manager._sessions[session].dropped_at is None
+    manager.detach(session, second, close=True)  # its client said goodbye
+    assert len(manager) == 0
+
+
+def test_each_request_id_runs_once(manager):
+    session = manager.create("ToolUse-v0", {"max_turns": 50}).session_id
+    reply(manager, session, {"op": "reset", "seed": 0, "id": 1})
+    step = {"op": "step", "action": "<tool_call>{bad</tool_call>", "id": 2}
+    first = reply(manager, session, step)
+    assert first["id"] == 2 and first["result"]["info"]["turn"] == 1
+    assert reply(manager, session, step) == first, "a resent request gets the kept reply"
+    assert reply(manager, session, {**step, "id": 3})["result"]["info"]["turn"] == 2
+    stale = reply(manager, session, {**step, "id": 2})
+    assert stale["id"] == 2 and "older than the last one" in stale["error"]["message"]
+    assert reply(manager, session, {"op": "render", "id": 4})["result"]["text"]
+    assert reply(manager, session, {"op": "step", "action": "x", "id": -1})["error"]["message"] == (
+        "id: a request id is a non-negative integer, got -1"
+    )
+    assert "id" not in reply(manager, session, {"op": "render"}), "no id, none in the reply"
