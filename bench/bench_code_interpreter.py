@@ -5,7 +5,10 @@ where an episode's time goes (the sandbox or palaestra's own code).
 
 Time "in the sandbox" is wall time inside sandbox calls seen from the host: starting and wiping
 sessions, uploads, runs, grading sandboxes; everything else in ``reset`` and ``step`` is
-palaestra's (parsing, prompts, verification logic, recording). Writes JSON and a PNG chart.
+palaestra's (parsing, prompts, verification logic, recording). Episodes run back to back, so
+``sandbox_reset_ms`` (each new episode's ``Sandbox.reset``, median and p95) shows whether the
+spare containers (``--pool-size``, SandboxConfig.pool_size) are refilled in time. Writes JSON and
+a PNG chart.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import numpy as np
 from shared import command, machine  # bench/ is on sys.path
 
 import palaestra
-from palaestra.sandbox import session
+from palaestra.sandbox import SandboxConfig, session
 
 FAMILIES = ("math", "programming", "data")
 _SANDBOX_TIME: dict[str, float] = defaultdict(float)
+_SANDBOX_CALLS: dict[str, list[float]] = defaultdict(list)
 
 
 def _instrument() -> None:
@@ -41,7 +45,9 @@ def _instrument() -> None:
             try:
                 return original(*args, **kwargs)
             finally:
-                _SANDBOX_TIME[name] += time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                _SANDBOX_TIME[name] += elapsed
+                _SANDBOX_CALLS[name].append(elapsed)
 
         setattr(owner, name, timed)
 
@@ -50,9 +56,11 @@ def _instrument() -> None:
     wrap(local.LocalSandbox, "__init__")
 
 
-def bench_family(family: str, episodes: int) -> dict[str, Any]:
-    env = gym.make("CodeInterpreter-v0", family=family, split="test")
+def bench_family(family: str, episodes: int, pool_size: int | None) -> dict[str, Any]:
+    options = {} if pool_size is None else {"sandbox_config": {"pool_size": pool_size}}
+    env = gym.make("CodeInterpreter-v0", family=family, split="test", **options)
     _SANDBOX_TIME.clear()
+    _SANDBOX_CALLS.clear()
     durations, successes = [], 0
     started = time.perf_counter()
     for episode in range(episodes):
@@ -65,10 +73,16 @@ def bench_family(family: str, episodes: int) -> dict[str, Any]:
     wall = time.perf_counter() - started
     sandbox = sum(_SANDBOX_TIME.values())
     breakdown = {name: seconds / episodes * 1000 for name, seconds in _SANDBOX_TIME.items()}
+    resets = np.asarray(_SANDBOX_CALLS["reset"]) * 1000
     env.close()
     ms = np.asarray(durations) * 1000
     return {
         "episodes": episodes,
+        "sandbox_reset_ms": {
+            "n": int(resets.size),
+            "median": float(np.median(resets)),
+            "p95": float(np.percentile(resets, 95)),
+        },
         "success_rate": successes / episodes,
         "episodes_per_second": episodes / wall,
         "episode_ms": {"median": float(np.median(ms)), "p95": float(np.percentile(ms, 95))},
@@ -78,7 +92,7 @@ def bench_family(family: str, episodes: int) -> dict[str, Any]:
 
 
 def bench_fork(repeats: int) -> dict[str, float]:
-    env = gym.make("CodeInterpreter-v0", family="data", split="test")
+    env = gym.make("CodeInterpreter-v0", family="data", split="test")  # no reset: no pool
     env.reset(seed=0)
     env.step(env.unwrapped.oracle_actions()[0])  # a live session with the task's state
     samples = []
@@ -129,22 +143,34 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=30)
     parser.add_argument("--forks", type=int, default=30)
     parser.add_argument("--out", type=Path, default=Path("bench/results/code_interpreter.json"))
+    parser.add_argument(
+        "--pool-size", type=int, default=None, help="SandboxConfig.pool_size (default: its own)"
+    )
     args = parser.parse_args()
     _instrument()
-    bench_family("math", 2)  # warm the imports (reasoning-gym, math-verify) outside the timing
+    bench_family("math", 2, args.pool_size)  # warm the imports (reasoning-gym, math-verify)
     result: dict[str, Any] = {
         "command": command(),
-        "families": {family: bench_family(family, args.episodes) for family in FAMILIES},
+        "pool_size": SandboxConfig().pool_size if args.pool_size is None else args.pool_size,
+        "families": {
+            family: bench_family(family, args.episodes, args.pool_size) for family in FAMILIES
+        },
         "fork": bench_fork(args.forks),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     result["machine"] = machine(load_start)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, args.out.with_suffix(".png"))
-    print(f"{'family':14}{'episodes/s':>12}{'median ms':>12}{'sandbox share':>16}{'solved':>8}")
+    print(f"pool_size {result['pool_size']}; episodes back to back")
+    print(
+        f"{'family':14}{'episodes/s':>12}{'median ms':>12}{'reset median':>14}{'p95':>8}"
+        f"{'sandbox share':>16}{'solved':>8}"
+    )
     for family, row in result["families"].items():
+        reset = row["sandbox_reset_ms"]
         print(
             f"{family:14}{row['episodes_per_second']:>12.1f}{row['episode_ms']['median']:>12.1f}"
+            f"{reset['median']:>14.2f}{reset['p95']:>8.1f}"
             f"{row['sandbox_share']:>15.0%}{row['success_rate']:>8.0%}"
         )
         parts = ", ".join(

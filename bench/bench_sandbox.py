@@ -4,6 +4,10 @@
 
 Measured in one run (min / median / p95, milliseconds):
 - LocalSandbox start (until it answers) and close;
+- ``reset()`` to a fresh container: without spares (``pool_size=0``), with a spare ready
+  (the default pool given time to refill), and back to back (each episode a few runs, as an
+  oracle CodeInterpreter-v0 episode, then reset at once: the refill must keep up) with the
+  default pool and with 1 to 4 spares;
 - a warm ``run("print(1)")``;
 - a run in a session holding 100 MB of state, and one that reads all of it;
 - ``fork()`` of a session holding 100 MB;
@@ -12,7 +16,8 @@ Measured in one run (min / median / p95, milliseconds):
   Jupyter kernel's start and warm execute (what E2B and OpenHands run), when jupyter_client and
   ipykernel are installed.
 Targets (issue 3): warm run >= 50x faster than subprocess per call, start < 60 ms, fork of a
-100 MB session < 15 ms, 32 concurrent sessions without error. Writes JSON and a PNG chart.
+100 MB session < 15 ms, 32 concurrent sessions without error; (issue 16) reset with a spare < 10 ms.
+Writes JSON and a PNG chart.
 """
 
 from __future__ import annotations
@@ -65,6 +70,39 @@ def bench_start_and_close(repeats: int) -> dict[str, dict[str, float]]:
         sandbox.close()
         closes.append(time.perf_counter() - started)
     return {"start": stats(starts), "close": stats(closes)}
+
+
+EPISODE = ("import math\nx = math.factorial(20)", "x % 1000", "print(x)")
+"""A short episode's runs (an oracle math episode runs about this much)."""
+
+
+def bench_reset(repeats: int) -> dict[str, dict[str, float]]:
+    """Reset latency without spares, with a spare ready, and with episodes back to back."""
+
+    def resets(pool_size: int, *, wait_for_spare: bool) -> list[float]:
+        samples = []
+        with LocalSandbox(SandboxConfig(pool_size=pool_size)) as sandbox:
+            sandbox.reset()  # the pool starts at the first reset
+            for _ in range(repeats):
+                for code in EPISODE:
+                    sandbox.run(code)
+                pool = sandbox._pool
+                while wait_for_spare and pool is not None and pool.ready < pool_size:
+                    time.sleep(0.001)
+                started = time.perf_counter()
+                sandbox.reset()
+                samples.append(time.perf_counter() - started)
+        return samples
+
+    return {
+        "reset_no_pool": stats(resets(0, wait_for_spare=False)),
+        "reset_spare_ready": stats(resets(SandboxConfig().pool_size, wait_for_spare=True)),
+        "reset_back_to_back": stats(resets(SandboxConfig().pool_size, wait_for_spare=False)),
+        **{
+            f"reset_back_to_back_pool_{size}": stats(resets(size, wait_for_spare=False))
+            for size in (1, 2, 3, 4)
+        },
+    }
 
 
 def bench_runs(repeats: int) -> dict[str, dict[str, float]]:
@@ -171,6 +209,8 @@ def plot(result: dict, path: Path) -> None:
         ("palaestra run, 100 MB held", result["runs"]["run_holding_100mb"]["median_ms"], "#2b7bba"),
         ("palaestra fork, 100 MB", result["runs"]["fork_100mb"]["median_ms"], "#2b7bba"),
         ("palaestra start", result["lifecycle"]["start"]["median_ms"], "#2b7bba"),
+        ("reset, spare ready", result["lifecycle"]["reset_spare_ready"]["median_ms"], "#2b7bba"),
+        ("reset, back to back", result["lifecycle"]["reset_back_to_back"]["median_ms"], "#2b7bba"),
         ("subprocess per call", result["baselines"]["subprocess_per_call"]["median_ms"], "#999999"),
     ]
     jupyter = result["baselines"]["jupyter"]
@@ -194,7 +234,7 @@ def main() -> None:
     load_start = os.getloadavg()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=300)
-    parser.add_argument("--starts", type=int, default=30)
+    parser.add_argument("--starts", type=int, default=30, help="starts, and resets of each kind")
     parser.add_argument("--sessions", type=int, default=32)
     parser.add_argument("--out", type=Path, default=Path("bench/results/sandbox.json"))
     args = parser.parse_args()
@@ -205,7 +245,7 @@ def main() -> None:
     result: dict[str, object] = {
         "command": command(),
         "enforced": capabilities.enforced(),
-        "lifecycle": bench_start_and_close(args.starts),
+        "lifecycle": {**bench_start_and_close(args.starts), **bench_reset(args.starts)},
         "runs": bench_runs(args.repeats),
         "concurrent": bench_concurrent(args.sessions, 20),
         "baselines": {
@@ -227,6 +267,13 @@ def main() -> None:
     print(f"{'':34}{'min ms':>10}{'median':>10}{'p95':>10}")
     row("start (until it answers)", lifecycle["start"])  # type: ignore[index]
     row("close", lifecycle["close"])  # type: ignore[index]
+    for key, name in (
+        ("reset_no_pool", "reset, pool_size=0"),
+        ("reset_spare_ready", "reset, a spare ready"),
+        ("reset_back_to_back", "reset, back to back (default pool)"),
+        *((f"reset_back_to_back_pool_{n}", f"reset, back to back, pool {n}") for n in range(1, 5)),
+    ):
+        row(name, lifecycle[key])  # type: ignore[index]
     for key, name in (
         ("warm_run_print", "warm run print(1)"),
         ("run_holding_100mb", "run, 100 MB held"),

@@ -27,8 +27,10 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,14 +148,7 @@ class _Container(Container):
                 pass_fds += [info_write, seccomp_read]
             else:
                 argv, pass_fds, worker_config = self._unisolated_command(child_end)
-            self.process = subprocess.Popen(
-                argv,
-                pass_fds=pass_fds,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
+            self.process = _spawn(argv, pass_fds)
         except BaseException:
             host_end.close()
             self.destroy()
@@ -354,6 +349,39 @@ class _Container(Container):
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
+
+
+_SPAWNERS: dict[int, ThreadPoolExecutor] = {}
+_SPAWNERS_LOCK = threading.Lock()
+
+
+def _spawn(argv: list[str], pass_fds: list[int]) -> subprocess.Popen[bytes]:
+    """Start a container's first process from one thread that lives as long as this process.
+
+    bubblewrap's ``--die-with-parent`` watches the thread that started it, not the process: a
+    container started from a thread that then ends (a pool's refill thread, a server's worker
+    thread) would be killed with that thread. One executor per process id: a forked host
+    process has none of its parent's threads.
+    """
+    with _SPAWNERS_LOCK:
+        spawner = _SPAWNERS.get(os.getpid())
+        if spawner is None:
+            _SPAWNERS.clear()
+            spawner = _SPAWNERS[os.getpid()] = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="palaestra-sandbox-spawner"
+            )
+
+    def popen() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv,
+            pass_fds=pass_fds,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+
+    return spawner.submit(popen).result()
 
 
 def _kill_tree(root: int, spare: set[int]) -> None:

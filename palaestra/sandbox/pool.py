@@ -3,8 +3,11 @@
 Starting a container (a bubblewrap instance and its Python worker) takes tens of milliseconds,
 most of an episode of a code env. A sandbox's `SparePool` keeps ``SandboxConfig.pool_size``
 containers started and idle; ``reset`` kills the episode's container and swaps a spare in, and
-a background thread destroys the old one (waits until its processes are gone, removes its
-cgroup) and starts the next spare while the new episode runs.
+background threads destroy the old one (wait until its processes are gone, remove its cgroup)
+and start the next spare while the new episode runs. There is one thread per spare, so that
+several starts overlap: a start spends much of its time waiting (on bubblewrap's set-up, on the
+worker's imports), and short episodes back to back take spares faster than one start a time
+makes them.
 
 A spare has run nothing but its worker's start-up: it is handed out exactly once, to one sandbox,
 before any request has reached it, so no code, file or process of anyone's can be in it. The pool
@@ -62,7 +65,7 @@ class Spare(NamedTuple):
 
 
 class SparePool:
-    """Up to ``size`` started containers from ``make``, refilled by a background thread.
+    """Up to ``size`` started containers from ``make``, refilled by ``size`` background threads.
 
     Args:
         make: Builds a container, not started yet; held weakly (a `weakref.WeakMethod` of the
@@ -78,12 +81,15 @@ class SparePool:
         self._changed = threading.Condition()
         self._closed = False
         self._failed = False
+        self._starting = 0
         self._owner = os.getpid()
-        self._thread = threading.Thread(
-            target=self._fill, name="palaestra-sandbox-spares", daemon=True
-        )
+        self._threads = [
+            threading.Thread(target=self._fill, name="palaestra-sandbox-spares", daemon=True)
+            for _ in range(size)
+        ]
         _LIVE.add(self)
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     @property
     def ready(self) -> int:
@@ -134,8 +140,9 @@ class SparePool:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
-        if threading.current_thread() is not self._thread:
-            self._thread.join()  # it finishes what it was doing: a destroy, or a start
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join()  # each finishes what it was doing: a destroy, or a start
         with self._changed:
             spares, retired = list(self._spares), list(self._retired)
             self._spares.clear()
@@ -155,27 +162,26 @@ class SparePool:
                     return
                 # Destroying first frees the old container's uid, cgroup and memory.
                 retired = self._retired.popleft() if self._retired else None
+                if retired is None:
+                    self._starting += 1
             if retired is not None:
                 retired.destroy()
                 continue
-            if self._make() is None:  # the sandbox is gone; its finalizer closes the pool
-                return
             spare = self._start_one()
-            if spare is None:
-                with self._changed:
-                    self._failed = True
-                    self._changed.notify_all()
-                continue
             with self._changed:
-                if not self._closed:
+                self._starting -= 1
+                if spare is None:
+                    self._failed = True
+                elif not self._closed:
                     self._spares.append(spare)
-                    self._changed.notify_all()
+                self._changed.notify_all()
+                if spare is None or not self._closed:
                     continue
             spare.discard()
             return
 
     def _full(self) -> bool:
-        return self._failed or len(self._spares) >= self._size
+        return self._failed or len(self._spares) + self._starting >= self._size
 
     def _start_one(self) -> Spare | None:
         # A function of its own, so that the sandbox (behind ``make``) is held only meanwhile.

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from palaestra.errors import ConfigError
+from palaestra.errors import ConfigError, SandboxError
 from palaestra.sandbox import LocalSandbox, SandboxConfig
 
 SMALL = SandboxConfig(memory_mb=256, max_processes=32, disk_mb=64, max_file_mb=32, timeout_s=10)
@@ -178,3 +178,41 @@ def test_capabilities_are_the_same_after_a_pooled_reset():
 def test_pool_size_is_checked(bad):
     with pytest.raises(ConfigError, match="pool_size must be"):
         SandboxConfig(pool_size=bad)
+
+
+def test_a_failed_background_start_falls_back_to_the_callers_own(monkeypatch):
+    from palaestra.sandbox import local as local_backend
+
+    original = local_backend._Container.start
+    fail_everywhere = False
+
+    def start(self):
+        if fail_everywhere or threading.current_thread().name == "palaestra-sandbox-spares":
+            raise SandboxError("no room for another container")
+        return original(self)
+
+    monkeypatch.setattr(local_backend._Container, "start", start)
+    sandbox = local(pool_size=2)
+    try:
+        for _ in range(3):
+            sandbox.reset()  # every spare fails to start: the reset starts its own
+            assert sandbox.run("1 + 1").value == "2"
+        assert sandbox._pool.ready == 0
+        fail_everywhere = True
+        with pytest.raises(SandboxError, match="no room for another container"):
+            sandbox.reset()  # the error comes out where the caller can handle it
+    finally:
+        sandbox.close()
+
+
+def test_a_container_outlives_the_thread_that_started_it():
+    # bubblewrap's --die-with-parent watches a thread: the pool's threads end with the pool,
+    # and a server starts sandboxes from worker threads that come and go.
+    made: list[LocalSandbox] = []
+    thread = threading.Thread(target=lambda: made.append(local(pool_size=0)))
+    thread.start()
+    thread.join()
+    try:
+        assert made[0].run("import time\ntime.sleep(0.2)\n6 * 7").value == "42"
+    finally:
+        made[0].close()
