@@ -124,7 +124,7 @@ class SparePool:
     def retire(self, container: Container) -> None:
         """Destroy a stopped container in the background (``close`` waits for it)."""
         with self._changed:
-            if not self._closed:
+            if not self._closed and os.getpid() == self._owner:  # a fork has no refill threads
                 self._retired.append(container)
                 self._changed.notify_all()
                 return
