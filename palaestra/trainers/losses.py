@@ -12,6 +12,8 @@ from typing import Any
 from palaestra.errors import ConfigError
 
 __all__ = [
+    "HEAD_CHUNK_SIZE",
+    "PLAIN_HEAD_MODEL_TYPES",
     "at_model_tokens",
     "dpo_loss",
     "k3_kl",
@@ -25,23 +27,50 @@ __all__ = [
 ]
 
 
-def token_logprobs(model: Any, batch: dict[str, Any]) -> tuple[Any, Any]:
+HEAD_CHUNK_SIZE = 256
+"""Positions (rows of the batch times scored columns) the output layer scores at once.
+
+A chunk's float32 logits are ``HEAD_CHUNK_SIZE x vocabulary x 4`` bytes (50 MB for SmolLM2's
+49152 tokens) and live only while that chunk is scored, in the forward pass and again in the
+backward; the unchunked ``batch x positions x vocabulary`` tensor is never made.
+"""
+
+PLAIN_HEAD_MODEL_TYPES = frozenset(
+    {"gemma", "llama", "mistral", "olmo2", "phi3", "qwen2", "qwen3", "smollm3"}
+)
+"""Model types whose causal-LM logits are exactly the output layer applied to what it is given.
+
+Only these are scored in chunks (each is checked against its own forward in the tests). Others
+fall back to taking the model's logits: Gemma 2 and 3 soft-cap their logits
+(``final_logit_softcapping``), Cohere multiplies them by ``logit_scale`` and Granite divides them
+by ``logits_scaling``, none of which the output layer alone would reproduce.
+"""
+
+
+def token_logprobs(
+    model: Any, batch: dict[str, Any], *, chunk_size: int = HEAD_CHUNK_SIZE
+) -> tuple[Any, Any]:
     """``log p(token_t | tokens_<t)`` at the positions that predict a model token, and their mask.
 
     The output layer runs only at those positions (``logits_to_keep``): over a large vocabulary
     it is most of a forward pass, and most positions of an agent trajectory are observations.
+    It runs on ``chunk_size`` positions at a time, each chunk's logits recomputed in the backward
+    pass rather than kept, for the models of `PLAIN_HEAD_MODEL_TYPES` (plain, LoRA through peft,
+    or under DistributedDataParallel); any other model is scored from its full logits.
     """
-    logprobs, mask, _ = _score_model_tokens(model, batch, entropy=False)
+    logprobs, mask, _ = _score_model_tokens(model, batch, entropy=False, chunk_size=chunk_size)
     return logprobs, mask
 
 
-def token_logprobs_and_entropy(model: Any, batch: dict[str, Any]) -> tuple[Any, Any, Any]:
+def token_logprobs_and_entropy(
+    model: Any, batch: dict[str, Any], *, chunk_size: int = HEAD_CHUNK_SIZE
+) -> tuple[Any, Any, Any]:
     """`token_logprobs` and, at the same positions, the entropy of the next-token distribution.
 
     ``H = logsumexp(z) - sum_v softmax(z)_v z_v`` over the vocabulary, from the logits the
     log-probs already needed (no second forward); a metric, computed without gradients.
     """
-    return _score_model_tokens(model, batch, entropy=True)
+    return _score_model_tokens(model, batch, entropy=True, chunk_size=chunk_size)
 
 
 def scored_positions(batch: dict[str, Any]) -> Any:
@@ -68,26 +97,111 @@ def _predictors(batch: dict[str, Any]) -> Any:
     return wanted
 
 
-def _score_model_tokens(model: Any, batch: dict[str, Any], *, entropy: bool) -> tuple[Any, ...]:
+def _score_model_tokens(
+    model: Any, batch: dict[str, Any], *, entropy: bool, chunk_size: int
+) -> tuple[Any, ...]:
     """Log-probs, mask and (when asked) entropies at the positions that predict model tokens."""
-    import torch
-
+    if chunk_size < 1:
+        raise ConfigError(f"chunk_size must be at least 1 position, got {chunk_size}")
     wanted = _predictors(batch)
     inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
-    if _keeps_logits(model):
-        logits = model(**inputs, logits_to_keep=wanted).logits.float()
-    else:
-        logits = model(**inputs).logits[:, wanted, :].float()
     targets = batch["input_ids"][:, wanted + 1]
+    head = _plain_output_layer(model)
+    if head is not None:
+        hidden = _output_layer_inputs(model, head, inputs, wanted)
+        logprobs, entropies = _chunked_scores(head, hidden, targets, chunk_size, entropy=entropy)
+    else:
+        if _keeps_logits(model):
+            logits = model(**inputs, logits_to_keep=wanted).logits
+        else:
+            logits = model(**inputs).logits[:, wanted, :]
+        logprobs, entropies = _scores(logits, targets, entropy=entropy)
+    mask = batch["loss_mask"][:, wanted + 1].to(logprobs.dtype)
+    return logprobs, mask, entropies
+
+
+def _scores(logits: Any, targets: Any, *, entropy: bool) -> tuple[Any, Any]:
+    """Log-probs of ``targets`` under ``logits [..., V]`` and (when asked) entropies, in float32."""
+    import torch
+
+    logits = logits.float()
     chosen = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
     normaliser = torch.logsumexp(logits, dim=-1)
     logprobs = chosen - normaliser
-    mask = batch["loss_mask"][:, wanted + 1].to(logprobs.dtype)
     if not entropy:
-        return logprobs, mask, None
+        return logprobs, None
     with torch.no_grad():
         entropies = normaliser - (torch.softmax(logits, dim=-1) * logits).sum(dim=-1)
-    return logprobs, mask, entropies
+    return logprobs, entropies
+
+
+def _chunked_scores(
+    head: Any, hidden: Any, targets: Any, chunk_size: int, *, entropy: bool
+) -> tuple[Any, Any]:
+    """`_scores` of ``head(hidden)``, ``chunk_size`` rows of ``hidden [B, P, H]`` at a time.
+
+    Under autograd each chunk is checkpointed: its forward keeps only its hidden rows, and the
+    backward recomputes the chunk's logits, so at most one chunk's logits exist at any moment.
+    """
+    import torch
+    from torch.utils.checkpoint import checkpoint
+
+    rows, columns = targets.shape
+    flat_hidden, flat_targets = hidden.flatten(0, -2), targets.reshape(-1)
+    pieces = []
+    for start in range(0, rows * columns, chunk_size):
+        end = start + chunk_size
+        part = (head, flat_hidden[start:end], flat_targets[start:end])
+        if torch.is_grad_enabled():
+            pieces.append(checkpoint(_score_chunk, *part, entropy, use_reentrant=False))
+        else:
+            pieces.append(_score_chunk(*part, entropy))
+    logprobs = torch.cat([p[0] for p in pieces]).view(rows, columns)
+    if not entropy:
+        return logprobs, None
+    return logprobs, torch.cat([p[1] for p in pieces]).view(rows, columns)
+
+
+def _score_chunk(head: Any, hidden: Any, targets: Any, entropy: bool) -> tuple[Any, Any]:
+    return _scores(head(hidden), targets, entropy=entropy)
+
+
+def _output_layer_inputs(model: Any, head: Any, inputs: dict[str, Any], wanted: Any) -> Any:
+    """The hidden states ``[B, P, H]`` the model feeds its output layer at positions ``wanted``.
+
+    The model runs its own forward (so DistributedDataParallel and peft see the call they need
+    to sync gradients and apply adapters); a hook on the output layer takes its input and hands
+    it an empty slice instead, so the forward computes no logits at all.
+    """
+    taken: list[Any] = []
+
+    def take(module: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        taken.append(args[0])
+        return (args[0][..., :0, :], *args[1:])
+
+    handle = head.register_forward_pre_hook(take)
+    try:
+        model(**inputs, logits_to_keep=wanted)
+    finally:
+        handle.remove()
+    return taken[0]
+
+
+def _plain_output_layer(model: Any) -> Any:
+    """The output layer when `_chunked_scores` reproduces the model's logits, else None."""
+    import torch
+
+    if isinstance(model, torch.nn.parallel.DistributedDataParallel):
+        model = model.module
+    peft_config = getattr(model, "active_peft_config", None)
+    if peft_config is not None:
+        if peft_config.is_prompt_learning:  # virtual tokens shift the positions
+            return None
+        model = model.get_base_model()
+    config = getattr(model, "config", None)
+    if getattr(config, "model_type", None) not in PLAIN_HEAD_MODEL_TYPES:
+        return None
+    return model.get_output_embeddings()
 
 
 def _keeps_logits(model: Any) -> bool:
@@ -100,9 +214,11 @@ def _keeps_logits(model: Any) -> bool:
         return False
 
 
-def sequence_logprobs(model: Any, batch: dict[str, Any]) -> Any:
+def sequence_logprobs(
+    model: Any, batch: dict[str, Any], *, chunk_size: int = HEAD_CHUNK_SIZE
+) -> Any:
     """``sum_t log p(y_t | ...)`` over the model's tokens of each sequence: shape ``[B]``."""
-    logprobs, mask = token_logprobs(model, batch)
+    logprobs, mask = token_logprobs(model, batch, chunk_size=chunk_size)
     return (logprobs * mask).sum(dim=-1)
 
 
