@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from palaestra.server.runner import BackgroundServer  # noqa: E402
+from palaestra.server.runner import BackgroundServer, child_pids  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -73,21 +73,6 @@ def _server_process(*args: str, timeout: float = 30.0):
         process.stderr.close()
 
 
-def _child_processes() -> list[int]:
-    """Live processes whose parent is this test process."""
-    me, found = os.getpid(), []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == me and fields[0] != "Z":
-                found.append(int(entry))
-    return found
-
-
 @pytest.fixture
 def free_port():
     """``free_port()``: a loopback port nothing listens on (at the time of asking)."""
@@ -104,8 +89,8 @@ def server_process():
 def child_processes():
     """``child_processes()``: live child processes of this test process started during the test
     (children that earlier tests left on purpose, such as a verifier's helper, do not count)."""
-    before = set(_child_processes())
-    return lambda: [pid for pid in _child_processes() if pid not in before]
+    before = set(child_pids())
+    return lambda: [pid for pid in child_pids() if pid not in before]
 
 
 class FaultProxy:

@@ -23,7 +23,7 @@ from palaestra.errors import (
     TaskError,
 )
 from palaestra.server import RemoteEnv, SessionManager
-from palaestra.server.runner import BackgroundServer
+from palaestra.server.runner import BackgroundServer, footprint
 
 TRANSPORTS = ["websocket", "http"]
 NEVER_HANGS_S = 30
@@ -319,3 +319,53 @@ def test_a_slow_step_does_not_block_other_sessions(server, transport):
             running.join(10)
         slow.close()
         fast.close()
+
+
+def run_sessions(base_url, sessions, steps):
+    """``sessions`` RemoteEnvs stepping at once, one thread each; returns the errors."""
+    errors, go = [], threading.Barrier(sessions)
+
+    def worker(index):
+        try:
+            env = RemoteEnv(base_url, "ToolUse-v0", max_turns=10**6, timeout=NEVER_HANGS_S * 4)
+            try:
+                env.reset(seed=index)
+                go.wait(NEVER_HANGS_S * 4)  # all sessions open at once, then all stepping
+                for turn in range(1, steps + 1):
+                    *_, info = env.step("<tool_call>{oops</tool_call>")
+                    if info["turn"] != turn:
+                        errors.append(f"session {index}: turn {info['turn']}, not {turn}")
+            finally:
+                env.close()
+        except Exception as exc:
+            errors.append(f"session {index}: {exc!r}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+    return errors
+
+
+def test_256_concurrent_sessions_leak_nothing(server_process, wait_until):
+    import httpx
+
+    mine = footprint()
+    with server_process("--env", "ToolUse-v0") as (process, base_url):
+        started = footprint(process.pid)
+        assert run_sessions(base_url, 256, 20) == []
+        assert httpx.get(f"{base_url}/health").json()["sessions"] == 0, "sessions leaked"
+        # At most as many as at the start (when the startup probe's socket may still be open).
+        wait_until(lambda: footprint(process.pid)["fds"] <= started["fds"], "server fds closed")
+        after = footprint(process.pid)
+        # Idle threads of the two pools (64 step workers, Starlette's 40) may stay; one thread
+        # left per session would be 256 more.
+        assert after["threads"] <= started["threads"] + 64 + 40, after
+        assert after["children"] == 0
+
+    def nothing_added():  # (in-thread servers of other tests may shed idle pool threads)
+        now = footprint()
+        return all(now[key] <= mine[key] for key in mine)
+
+    wait_until(nothing_added, f"client fds, threads and children back to {mine}")
