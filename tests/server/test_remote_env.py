@@ -239,6 +239,15 @@ def test_serve_command_serves_the_chosen_envs(server_process):
         assert process.wait(15) in (0, -signal.SIGTERM)
 
 
+def in_threads(worker, count):
+    """``worker(index)`` for each index in its own thread, all at once; returns when all ended."""
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(600)
+
+
 def test_64_concurrent_sessions_200_steps_each(server_process, child_processes):
     import httpx
 
@@ -268,11 +277,7 @@ def test_64_concurrent_sessions_200_steps_each(server_process, child_processes):
             except Exception as exc:
                 errors.append(f"session {index}: {exc!r}")
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(sessions)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
+        in_threads(worker, sessions)
         assert errors == []
         assert done == [steps] * sessions
         assert httpx.get(f"{base_url}/health").json()["sessions"] == 0, "sessions leaked"
@@ -340,11 +345,7 @@ def run_sessions(base_url, sessions, steps):
         except Exception as exc:
             errors.append(f"session {index}: {exc!r}")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(sessions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(600)
+    in_threads(worker, sessions)
     return errors
 
 
