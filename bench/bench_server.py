@@ -1,6 +1,7 @@
 """Env server cost: remote ToolUse-v0 steps over WebSocket and HTTP, beside in-process steps.
 
     python bench/bench_server.py --out bench/results/server.json
+    python bench/bench_server.py --only-256
 
 One run, one machine: the server is ``palaestra serve`` in a subprocess on loopback, the client
 is this process. Every configuration steps the same action streams (each session resets once with
@@ -11,7 +12,10 @@ numbers are the same work without the wire:
 - 1 session, WebSocket and HTTP: `RemoteEnv` (the sync client users get);
 - 16 and 64 sessions, WebSocket: an asyncio client speaking the same protocol (one process
   cannot drive many sessions with threads without measuring its own GIL), plus 16 `RemoteEnv`s in
-  threads for comparison.
+  threads for comparison;
+- 256 `RemoteEnv`s in threads at once, the server's maximum: errors, sessions left, and the open
+  file descriptors, threads and child processes of the server and of this process before and after
+  (``--only-256`` runs just this one, into ``bench/results/server_256.json``).
 
 Latency is per step (send to reply); steps/s is all steps over the wall time of the run (for the
 many-session runs, the median of ``--repeats`` runs). The server's CPU time per step comes from
@@ -32,6 +36,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import httpx
@@ -41,6 +46,7 @@ from websockets.asyncio.client import connect
 
 import palaestra  # noqa: F401  (registers the envs)
 from palaestra.server import RemoteEnv
+from palaestra.server.runner import footprint
 
 ENV_ID = "ToolUse-v0"
 ENDLESS = {"max_turns": 10**9}  # a session steps for as long as the run lasts
@@ -128,6 +134,8 @@ def measured(server: Server, run) -> dict[str, float]:
 def bench_remote_env(server: Server, sessions: int, steps: int, transport: str):
     """``sessions`` RemoteEnvs in threads (one thread each)."""
 
+    errors: list[str] = []
+
     def run():
         envs = [
             RemoteEnv(server.base_url, ENV_ID, transport=transport, **ENDLESS)
@@ -144,10 +152,13 @@ def bench_remote_env(server: Server, sessions: int, steps: int, transport: str):
         def worker(index: int) -> None:
             env, actions, out = envs[index], streams[index], latencies[index]
             barrier.wait()
-            for k in range(steps):
-                t = time.perf_counter()
-                env.step(actions[k % len(actions)])
-                out.append(time.perf_counter() - t)
+            try:
+                for k in range(steps):
+                    t = time.perf_counter()
+                    env.step(actions[k % len(actions)])
+                    out.append(time.perf_counter() - t)
+            except Exception as exc:  # counted, and the run goes on
+                errors.append(f"session {index}: {exc!r}")
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(sessions)]
         for thread in threads:
@@ -161,7 +172,26 @@ def bench_remote_env(server: Server, sessions: int, steps: int, transport: str):
             env.close()
         return [x for out in latencies for x in out], wall
 
-    return measured(server, run)
+    result = measured(server, run)
+    result["errors"] = len(errors)
+    for error in errors[:5]:
+        print(error)
+    return result
+
+
+def bench_leaks(server: Server, sessions: int, steps: int) -> dict[str, Any]:
+    """``sessions`` RemoteEnvs at once, and what the server and this process hold afterwards."""
+    client, served = footprint(), footprint(server.process.pid)
+    result: dict[str, Any] = dict(bench_remote_env(server, sessions, steps, "websocket"))
+    deadline = time.monotonic() + 60  # closed sockets and exiting threads settle
+    while time.monotonic() < deadline and (
+        footprint(server.process.pid)["fds"] > served["fds"] or footprint()["fds"] > client["fds"]
+    ):
+        time.sleep(0.1)
+    result["sessions_left_on_server"] = server.sessions()
+    result["server_before"], result["server_after"] = served, footprint(server.process.pid)
+    result["client_before"], result["client_after"] = client, footprint()
+    return result
 
 
 def bench_async(server: Server, sessions: int, steps: int):
@@ -263,8 +293,15 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=3, help="runs of each many-session configuration"
     )
-    parser.add_argument("--out", type=Path, default=Path("bench/results/server.json"))
+    parser.add_argument("--out", type=Path, default=None, help="the JSON to write")
+    parser.add_argument(
+        "--only-256", action="store_true", help="only the 256-session run (leaks and steps/s)"
+    )
     args = parser.parse_args()
+    if args.only_256:
+        only_256(args, load_start)
+        return
+    args.out = args.out or Path("bench/results/server.json")
 
     runs: dict[str, dict[str, float]] = {}
     runs["in-process"] = bench_in_process(16, args.total // 16)
@@ -279,6 +316,7 @@ def main() -> None:
         runs["websocket, 16 RemoteEnv threads"] = bench_remote_env(
             server, 16, args.total // 16 // 2, "websocket"
         )
+        runs["websocket, 256 RemoteEnv threads"] = bench_leaks(server, 256, args.total // 256)
         leaked = server.sessions()
     finally:
         server.stop()
@@ -320,6 +358,22 @@ def main() -> None:
     )
     print(f"sessions left on the server: {leaked}")
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+
+
+def only_256(args: argparse.Namespace, load_start: tuple[float, float, float]) -> None:
+    """The 256-session run alone, into its own file (the full run keeps server.json)."""
+    server = Server()
+    try:
+        run = bench_leaks(server, 256, args.total // 256)
+    finally:
+        server.stop()
+    out = args.out or Path("bench/results/server_256.json")
+    result = {"command": command(), "env": ENV_ID, "run": run}
+    result["machine"] = machine(load_start, note="server and client share the machine's CPUs")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(run, indent=2))
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
