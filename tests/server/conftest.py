@@ -97,8 +97,9 @@ class FaultProxy:
     """A TCP proxy on 127.0.0.1 in front of ``target`` that can cut its connections for real.
 
     ``base_url`` is where clients connect; `cut` resets every connection it carries (both sides
-    see the socket die, with no WebSocket close frame), as a network fault would. New connections
-    are carried as before.
+    see the socket die, with no WebSocket close frame), as a network fault would; `freeze` keeps
+    them open but lets nothing through (a half-open link: a peer that vanished without a word).
+    New connections are carried as before.
     """
 
     def __init__(self, target_host: str, target_port: int) -> None:
@@ -113,7 +114,7 @@ class FaultProxy:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._closed = False
+        self.frozen = threading.Event()
         self._start(self._accept)
 
     def _start(self, target, *args) -> None:
@@ -134,11 +135,11 @@ class FaultProxy:
             self._start(self._pump, client, upstream)
             self._start(self._pump, upstream, client)
 
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self.frozen.is_set():
+                    sink.sendall(data)
         except OSError:
             pass
         for side in (source, sink):  # one side ended: end the other, as a dead link would
@@ -159,6 +160,10 @@ class FaultProxy:
                 except OSError:
                     pass
                 side.close()
+
+    def freeze(self) -> None:
+        """From now on, drop every byte in both directions and keep the connections open."""
+        self.frozen.set()
 
     def close(self) -> None:
         """Stop accepting, cut everything and wait for the proxy's threads."""

@@ -149,6 +149,22 @@ def test_a_session_reaped_after_its_grace_period_cannot_be_resumed(fault_proxy, 
         remote.close()
 
 
+def test_a_half_open_connection_is_found_by_keepalive_and_reaped(fault_proxy, clock, wait_until):
+    manager = SessionManager(["ToolUse-v0"], grace_s=5.0, clock=clock)
+    with BackgroundServer(manager=manager, ping_s=0.5) as server:
+        proxy = fault_proxy(server)
+        remote = RemoteEnv(proxy.base_url, "ToolUse-v0")
+        remote.reset(seed=0)
+        session = manager._sessions[remote.session_id]
+        closed = record_close(manager, remote.session_id)
+        proxy.freeze()  # the client is gone without a word: no FIN, no RST, no pong
+        wait_until(lambda: session.dropped_at is not None, "the unanswered ping cut it")
+        clock.advance(6.0)
+        manager.expire()
+        assert closed == [remote.session_id] and len(manager) == 0
+        remote._socket.abort()  # (its own pings would find out in 40 s)
+
+
 def test_a_closed_connection_closes_its_session_at_once(server, wait_until):
     # The contrast to the grace period (which is 30 s here): a client that says goodbye ends its
     # session now.
