@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from palaestra.errors import EnvServerError
@@ -232,7 +233,7 @@ def test_websocket_session(http, server):
         assert ask(socket, {"op": "reset"})["result"]["info"]["task_id"]
 
 
-def test_one_websocket_per_session_and_closing_it_closes_the_session(http, server):
+def test_one_websocket_per_session_and_closing_it_closes_the_session(http, server, wait_until):
     session = new_session(http)
     with connect(ws_url(server, session), compression=None) as socket:
         ask(socket, {"op": "reset", "seed": 0})
@@ -240,13 +241,29 @@ def test_one_websocket_per_session_and_closing_it_closes_the_session(http, serve
             error = json.loads(second.recv(timeout=10))["error"]
             assert error["type"] == "SessionInUseError" and error["status"] == 409
         assert ask(socket, {"op": "render"})["result"]["text"]  # the first is unaffected
-    deadline = time.monotonic() + 30  # a poll: ends as soon as the session is gone
-    while session in server.manager.session_ids() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert session not in server.manager.session_ids()
+    wait_until(lambda: session not in server.manager.session_ids(), "closing it closes the session")
 
 
 def test_websocket_to_an_unknown_session(server):
     with connect(ws_url(server, "missing"), compression=None) as socket:
         error = json.loads(socket.recv(timeout=10))["error"]
     assert error["type"] == "SessionNotFoundError" and "missing" in error["message"]
+
+
+def test_a_resuming_websocket_takes_the_session_over(http, server, wait_until):
+    session = new_session(http)
+    with connect(ws_url(server, session), compression=None) as first:
+        assert ask(first, {"op": "reset", "seed": 0, "id": 1})["id"] == 1
+        with connect(f"{ws_url(server, session)}?resume=1", compression=None) as second:
+            assert json.loads(second.recv(timeout=10)) == {"resumed": session}
+            with pytest.raises(ConnectionClosed) as closed:  # the replaced one is closed
+                first.recv(timeout=10)
+            assert closed.value.rcvd.code == 1001
+            # The kept reply for a repeated id; the next id runs.
+            assert ask(second, {"op": "reset", "seed": 0, "id": 1})["id"] == 1
+            step = ask(second, {"op": "step", "action": "<tool_call>{</tool_call>", "id": 2})
+            assert step["result"]["info"]["turn"] == 1
+        wait_until(lambda: session not in server.manager.session_ids(), "a goodbye closes it")
+    with connect(f"{ws_url(server, session)}?resume=1", compression=None) as late:
+        error = json.loads(late.recv(timeout=10))["error"]
+    assert error["type"] == "SessionNotFoundError" and session in error["message"]
