@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from palaestra.agents.base import BaseAgent, Messages, Tools, as_dicts, tools_per_conversation
 from palaestra.agents.chat import ChatTokenizer
 from palaestra.agents.models import load_model_and_tokenizer, prepare_tokenizer
-from palaestra.agents.prefix_cache import PrefixCache
+from palaestra.agents.prefix_cache import PrefixCache, static_cache
 from palaestra.core.types import AgentTurn
 from palaestra.errors import AgentError, ConfigError
 
@@ -250,12 +250,11 @@ class TransformersAgent(BaseAgent):
 
         device = self.model.device
         pad_id = self.tokenizer.pad_token_id
-        cached: dict[str, Any] = {}
+        sampling = self.sampling
         if self._prefixes is not None and max(prefix_lengths) > 0:
             input_ids, attention, cache, width = self._prefixes.batch(
-                prompts, prefix_lengths, pad_id
+                prompts, prefix_lengths, pad_id, sampling.max_new_tokens
             )
-            cached[self._cache_argument] = cache
         else:
             width = max(len(p) for p in prompts)
             input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
@@ -263,7 +262,7 @@ class TransformersAgent(BaseAgent):
             for row, prompt in enumerate(prompts):
                 input_ids[row, width - len(prompt) :] = torch.tensor(prompt, dtype=torch.long)
                 attention[row, width - len(prompt) :] = 1
-        sampling = self.sampling
+            cache = static_cache(self.model, width + sampling.max_new_tokens)
         # Explicit values override the model's generation_config (often top-k 50 or a penalty).
         shape: dict[str, Any] = {"do_sample": False, "repetition_penalty": 1.0}
         if not sampling.greedy:
@@ -279,7 +278,9 @@ class TransformersAgent(BaseAgent):
                 **shape,
                 eos_token_id=self._stop_ids,
                 pad_token_id=pad_id,
-                **cached,
+                **{self._cache_argument: cache},
+                # Each call's cache has its own length: a compiled step would recompile per call.
+                disable_compile=True,
             )
         except Exception as exc:
             raise AgentError(
