@@ -577,6 +577,8 @@ def main() -> None:
     from datasets.utils.logging import disable_progress_bar
     from transformers.utils import logging as hf_logging
 
+    from palaestra.trainers.losses import HEAD_CHUNK_SIZE
+
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     disable_progress_bar()
@@ -629,6 +631,7 @@ def main() -> None:
             "rounds": args.rounds,
             "order": [t.name for t in order],
             "reference": "precomputed before training in both",
+            "head_chunk_size": HEAD_CHUNK_SIZE,
         },
         "data": pair_stats(ours.pairs, ours.examples),
         "ours": {**ours.setup, **aggregate(runs["palaestra"]), "runs": runs["palaestra"]},
@@ -649,7 +652,8 @@ def main() -> None:
             "On a CPU, TRL 1.16's fused LM head (trl/trainer/utils.py add_fused_lm_head) scores "
             "every position of the batch (prompt and padding too); it keeps only the completion "
             "positions on Triton (GPU) devices. palaestra runs the output layer only where a "
-            "model-written token is predicted (logits_to_keep).",
+            "model-written token is predicted (logits_to_keep), head_chunk_size positions at a "
+            "time, each chunk's logits recomputed in the backward pass rather than kept.",
         ],
     }
     for key, name in (
