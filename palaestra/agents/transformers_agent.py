@@ -269,7 +269,9 @@ class TransformersAgent(BaseAgent):
             shape = {**shape, "do_sample": True, "temperature": sampling.temperature}
             shape.update(top_p=sampling.top_p, top_k=0)
         recorder = _ChosenLogprobs()
-        hook = self.model.register_forward_hook(recorder.hook, with_kwargs=True)
+        # A peft model's generate() runs its base model's forward, not its own: hook that one.
+        scored = getattr(self.model, "get_base_model", lambda: self.model)()
+        hook = scored.register_forward_hook(recorder.hook, with_kwargs=True)
         try:
             sequences = self.model.generate(
                 input_ids=input_ids.to(device),
@@ -342,6 +344,11 @@ class _ChosenLogprobs:
 
         if self._pending is not None and len(self._chosen) < generated.shape[1]:
             self._settle(generated[:, len(self._chosen)])
+        if len(self._chosen) < generated.shape[1]:
+            raise AgentError(
+                f"the logprob hook saw {len(self._chosen)} of {generated.shape[1]} generation "
+                "steps: generate() ran a forward other than the hooked model's"
+            )
         return torch.stack(self._chosen[: generated.shape[1]], dim=1)
 
 

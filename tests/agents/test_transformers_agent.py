@@ -226,6 +226,24 @@ def test_logprobs_ignore_processors_the_model_config_adds(tiny_agent: Transforme
         assert turn.logprobs == pytest.approx(_forward_logprobs(agent, turn), abs=1e-4)
 
 
+def test_logprobs_of_a_lora_model_are_its_own(tiny_agent: TransformersAgent) -> None:
+    import copy
+
+    peft = pytest.importorskip("peft")
+    config = peft.LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"])
+    model = peft.get_peft_model(copy.deepcopy(tiny_agent.model), config)
+    for name, weight in model.named_parameters():
+        if "lora_B" in name:  # B starts at 0: make the adapter change the distribution
+            torch.nn.init.normal_(weight, std=0.5)
+    agent = TransformersAgent(model, tiny_agent.tokenizer, sampling=tiny_agent.sampling)
+    turns = agent.respond_batch(_conversations())
+    plain = tiny_agent.respond_batch(_conversations())
+    for turn, base in zip(turns, plain, strict=True):
+        assert turn.logprobs == pytest.approx(_forward_logprobs(agent, turn), abs=1e-4)
+        if turn.completion_ids == base.completion_ids:
+            assert turn.logprobs != pytest.approx(base.logprobs, abs=1e-4)
+
+
 # -- sampling ---------------------------------------------------------------------------------
 
 
