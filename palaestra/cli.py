@@ -386,6 +386,13 @@ def serve(
     ttl: Annotated[
         float, typer.Option(min=0.001, help="Seconds an idle session lives before it is closed.")
     ] = 600.0,
+    grace: Annotated[
+        float,
+        typer.Option(
+            min=0.001,
+            help="Seconds a session whose connection was cut waits for its client to resume it.",
+        ),
+    ] = 30.0,
     privileged: Annotated[
         bool, typer.Option(help="Give out oracle actions (ground truth): tests and oracles only.")
     ] = False,
@@ -400,7 +407,7 @@ def serve(
     from palaestra.server.runner import serve as run_server
 
     server_app = create_app(
-        env or None, max_sessions=max_sessions, ttl_s=ttl, privileged=privileged
+        env or None, max_sessions=max_sessions, ttl_s=ttl, grace_s=grace, privileged=privileged
     )
     console.print(f"palaestra env server on http://{host}:{port}  (API docs: /docs)")
     run_server(server_app, host, port, log_level=log_level)

@@ -134,7 +134,12 @@ def create_app(
     @app.get("/health")
     def health() -> Health:
         """Liveness and load: live sessions, the maximum, the idle TTL."""
-        return Health(sessions=len(manager), max_sessions=manager.max_sessions, ttl_s=manager.ttl_s)
+        return Health(
+            sessions=len(manager),
+            max_sessions=manager.max_sessions,
+            ttl_s=manager.ttl_s,
+            grace_s=manager.grace_s,
+        )
 
     @app.get("/envs")
     def list_envs() -> EnvList:

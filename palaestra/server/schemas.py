@@ -120,6 +120,8 @@ class Health(_Schema):
     sessions: int
     max_sessions: int
     ttl_s: float
+    grace_s: float
+    """Seconds a session whose connection was cut waits to be resumed before it is closed."""
 
 
 class EnvInfo(_Schema):

@@ -47,6 +47,7 @@ def test_health_and_envs(http):
         "sessions": 0,
         "max_sessions": 256,
         "ttl_s": 600.0,
+        "grace_s": 30.0,
     }
     envs = {env["id"]: env for env in http.get("/envs").json()["envs"]}
     assert set(envs) == {

@@ -231,10 +231,12 @@ def test_hung_server_times_out_instead_of_hanging(transport, server_process):
 def test_serve_command_serves_the_chosen_envs(server_process):
     import httpx
 
-    with server_process("--env", "ToolUse-v0", "--max-sessions", "3") as (process, base_url):
+    options = ("--env", "ToolUse-v0", "--max-sessions", "3", "--grace", "7")
+    with server_process(*options) as (process, base_url):
         envs = httpx.get(f"{base_url}/envs").json()["envs"]
         assert [env["id"] for env in envs] == ["ToolUse-v0"]
-        assert httpx.get(f"{base_url}/health").json()["max_sessions"] == 3
+        health = httpx.get(f"{base_url}/health").json()
+        assert health["max_sessions"] == 3 and health["grace_s"] == 7.0
         process.send_signal(signal.SIGTERM)  # a graceful shutdown, then the signal's status
         assert process.wait(15) in (0, -signal.SIGTERM)
 
