@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from palaestra.errors import SandboxError
 from palaestra.sandbox import Sandbox, SandboxConfig, make_sandbox
+from palaestra.sandbox.local import _descendants as local_descendants
 
 SMALL = SandboxConfig(memory_mb=256, max_processes=32, disk_mb=64, max_file_mb=32, timeout_s=10)
 _ENFORCED: dict[str, list[str]] = {}
@@ -60,25 +60,8 @@ def sandbox(make) -> Sandbox:
 
 
 def _descendants() -> set[int]:
-    """Every live process below this one (the sandboxes' bubblewrap instances and all inside)."""
-    found: set[int] = set()
-    queue = [os.getpid()]
-    while queue:
-        pid = queue.pop()
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
-            except OSError:
-                continue
-            for child in map(int, children):
-                if child not in found:
-                    found.add(child)
-                    queue.append(child)
-    return found
+    """Every live process below this one, found as the sandbox's own kill does."""
+    return set(local_descendants(os.getpid(), set()))
 
 
 def _eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:

@@ -585,21 +585,10 @@ def _kill_chromium() -> int:
     import os
     import signal
 
-    parents = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-            parents[int(entry)] = int(stat[1])
-
-    def ours(pid: int) -> bool:
-        while pid > 1:
-            pid = parents.get(pid, 0)
-            if pid == os.getpid():
-                return True
-        return False
+    from palaestra.sandbox.local import _descendants
 
     killed = 0
-    for pid in filter(ours, parents):
+    for pid in _descendants(os.getpid(), set()):
         with contextlib.suppress(OSError):
             if b"chrom" in open(f"/proc/{pid}/cmdline", "rb").read():
                 os.kill(pid, signal.SIGKILL)
